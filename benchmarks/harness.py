@@ -1,0 +1,216 @@
+"""The benchmark harness: suite registry, model resolution (train if missing), result cache.
+
+A suite is one file in benchmarks/suites/ that registers a `Suite` subclass. Results go
+to `<out>/results/<suite>/<model>.json`; a result whose config hash matches is reused
+(`--force` recomputes), a corrupt one is reported and recomputed.
+
+Example:
+>>> from benchmarks.harness import run_suites
+>>> run_suites(["lm"], ["gpt-nano"], quick=True)
+"""
+import hashlib
+import json
+import pathlib
+import sys
+import time
+
+from benchmarks.provenance import provenance
+from zoo import atomic, paths
+from zoo.registry import ZooError, did_you_mean, get_spec, list_models, lookup
+
+SUITES = {}
+DEFAULT_OUT = paths.REPO_ROOT / "leaderboard"
+
+
+def register_suite(cls):
+    SUITES[cls.name] = cls()
+    return cls
+
+
+def _load_suites():
+    import benchmarks.suites  # noqa: F401  (each module registers itself)
+
+
+class Suite:
+    """Base class: subclasses set name, families, primary, higher_is_better, and run()."""
+
+    name = ""
+    families = ("gpt", "llama")
+    primary = ""
+    higher_is_better = {}
+    title = ""
+    description = ""
+
+    def config(self, quick):
+        return {}
+
+    def applies_to(self, entry):
+        return entry.family in self.families
+
+    def run(self, entry, config, seed):
+        raise NotImplementedError
+
+
+class ModelEntry:
+    """A model to score: a registered name (trained on demand) or a local preset directory."""
+
+    def __init__(self, ref):
+        self.ref = ref
+        path = pathlib.Path(ref)
+        if path.is_dir():
+            from zoo.hub import check_preset_dir
+
+            check_preset_dir(path)
+            self.preset = path
+            self.key = "preset-" + path.resolve().name
+            self.spec = None
+        else:
+            self.spec = get_spec(ref)
+            self.key = ref
+            self.preset = paths.preset_dir(ref)
+        self._model = None
+
+    @property
+    def family(self):
+        if self.spec:
+            return self.spec.family
+        task = json.loads((self.preset / "task.json").read_text())
+        name = task.get("class_name", "").lower()
+        for fam in ("gpt2", "llama", "bert", "t5", "bart"):
+            if fam in name:
+                return {"gpt2": "gpt"}.get(fam, fam)
+        return "other"
+
+    def ensure_trained(self):
+        if (self.preset / "task.json").is_file():
+            return
+        if self.spec is None or not self.spec.default_recipe:
+            raise ZooError(f"'{self.ref}' has no trained preset and no CPU recipe to train it")
+        from zoo.training.trainer import train_recipe
+
+        print(f"[harness] {self.key}: no trained preset, training recipes/{self.spec.default_recipe}.yaml",
+              file=sys.stderr, flush=True)
+        train_recipe(self.spec.default_recipe)
+
+    @property
+    def info(self):
+        zoo_json = self.preset / "zoo.json"
+        meta = json.loads(zoo_json.read_text()) if zoo_json.is_file() else {}
+        return {
+            "preset": str(self.preset),
+            "family": self.family,
+            "recipe_hash": meta.get("recipe_hash"),
+            "training_tokens": meta.get("training_tokens"),
+            "train_seconds": (meta.get("result") or {}).get("train_seconds"),
+            "sequence_length": (meta.get("recipe") or {}).get("data", {}).get("sequence_length"),
+            "corpus": (meta.get("recipe") or {}).get("data", {}).get("corpus"),
+        }
+
+    def weights_hash(self):
+        h = hashlib.sha256()
+        for name in ("config.json", "task.json", "model.weights.h5"):
+            p = self.preset / name
+            if p.is_file():
+                h.update(p.read_bytes())
+        return h.hexdigest()[:16]
+
+    @property
+    def model(self):
+        if self._model is None:
+            from zoo.hub import load_preset
+
+            self._model = load_preset(self.preset)
+        return self._model
+
+
+def config_hash(suite, config, entry, seed):
+    blob = json.dumps({"suite": suite, "config": config, "weights": entry.weights_hash(), "seed": seed},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def result_path(out, suite, key):
+    return pathlib.Path(out) / "results" / suite / f"{key}.json"
+
+
+def read_cached(path, want_hash):
+    """The cached result if valid and current; None otherwise (corrupt files are reported)."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict) or "metrics" not in data:
+            raise ValueError("no metrics")
+    except ValueError as e:
+        print(f"[harness] {path} is corrupt ({e}); recomputing it", file=sys.stderr)
+        return None
+    return data if data.get("config_hash") == want_hash else None
+
+
+def default_models():
+    return [s.name for s in list_models() if s.default_recipe]
+
+
+def resolve_suites(names):
+    _load_suites()
+    if names == ["all"]:
+        return list(SUITES.values())
+    return [lookup(SUITES, n, "suite") for n in names]
+
+
+def resolve_models(refs):
+    refs = refs or default_models()
+    entries = []
+    for ref in refs:
+        if not pathlib.Path(ref).is_dir():
+            known = [s.name for s in list_models()]
+            if ref not in known:
+                raise ZooError(
+                    f"unknown model '{ref}'.{did_you_mean(ref, known)} Known models: {', '.join(known)}; "
+                    "or pass a path to a keras-hub preset directory"
+                )
+        entries.append(ModelEntry(ref))
+    return entries
+
+
+def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None):
+    """Score every model on every suite that applies; returns the list of result paths."""
+    from benchmarks.leaderboard import write_leaderboard
+
+    out = pathlib.Path(out) if out else DEFAULT_OUT
+    suites = resolve_suites(suite_names)
+    entries = resolve_models(model_refs)  # validate every name before any work
+    written = []
+    for suite in suites:
+        for entry in entries:
+            path = result_path(out, suite.name, entry.key)
+            if not suite.applies_to(entry):
+                print(f"[harness] {suite.name}/{entry.key}: skipped (suite does not apply to family "
+                      f"'{entry.family}')", file=sys.stderr)
+                continue
+            entry.ensure_trained()
+            config = suite.config(quick)
+            chash = config_hash(suite.name, config, entry, seed)
+            if not force and read_cached(path, chash):
+                print(f"[harness] {suite.name}/{entry.key}: cached ({path})", file=sys.stderr)
+                continue
+            print(f"[harness] {suite.name}/{entry.key}: scoring", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            metrics = suite.run(entry, config, seed)
+            result = {
+                "suite": suite.name,
+                "model": entry.key,
+                "metrics": metrics,
+                "config": config,
+                "config_hash": chash,
+                "quick": quick,
+                "model_info": entry.info,
+                "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2),
+                                         weights_hash=entry.weights_hash(),
+                                         recipe_hash=entry.info.get("recipe_hash")),
+            }
+            atomic.write_json(path, result)
+            written.append(path)
+            write_leaderboard(out)
+    write_leaderboard(out)
+    return written

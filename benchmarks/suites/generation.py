@@ -1,0 +1,133 @@
+"""generation suite: quality of greedy continuations of held-out prompts, and speed.
+
+Prompts are fixed slices of the Shakespeare validation plays (Hamlet, The Tempest):
+`prompt_bytes` of text starting at a line, continued for `new_tokens` tokens by greedy
+decoding on our KV-cache engine, and compared with the true continuation (ROUGE-L, BLEU
+with sacrebleu's signature, 95% bootstrap intervals), plus distinct-n, repetition rate
+and the bits per byte the model assigns to the true continuation. Speed: time to
+first token, ms per output token (p50/p95 over repeats) and tokens/s at each batch size.
+"""
+import math
+import time
+
+import numpy as np
+
+from benchmarks import metrics
+from benchmarks.harness import Suite, register_suite
+from zoo.data import corpora
+
+LN2 = math.log(2.0)
+
+
+def held_out_prompts(n, prompt_bytes, reference_bytes):
+    """n (prompt, reference) pairs at evenly spaced line starts of the validation plays."""
+    text = corpora.load_text("shakespeare", "validation")
+    starts = [i + 1 for i, ch in enumerate(text) if ch == "\n" and i + 1 < len(text)]
+    starts = [s for s in starts if s + prompt_bytes + reference_bytes < len(text)
+              and text[s: s + prompt_bytes].strip()]
+    picks = np.linspace(len(starts) * 0.02, len(starts) * 0.98, n).astype(int)
+    pairs = []
+    for p in picks:
+        s = starts[p]
+        pairs.append((text[s: s + prompt_bytes], text[s + prompt_bytes: s + prompt_bytes + reference_bytes]))
+    return pairs
+
+
+def reference_bpb(model, pairs):
+    """Bits per byte of each true continuation given its prompt (teacher forced)."""
+    import keras
+    import tensorflow as tf
+
+    from zoo.data.tokenizers import encode
+
+    tok = model.preprocessor.tokenizer
+    out = []
+    for prompt, ref in pairs:
+        p = [tok.start_token_id] + encode(tok, prompt)
+        r = encode(tok, ref)
+        ids = tf.constant([p + r], tf.int32)
+        logits = model({"token_ids": ids, "padding_mask": tf.ones_like(ids)}, training=False)
+        ce = keras.losses.sparse_categorical_crossentropy(
+            ids[:, 1:], tf.cast(logits[:, :-1], tf.float32), from_logits=True)
+        nats = float(tf.reduce_sum(ce[0, len(p) - 1:]))
+        out.append(nats / LN2 / len(ref.encode("utf-8")))
+    return out
+
+
+def measure_speed(model, batch_sizes, prompt_len, new_tokens, repeats):
+    from zoo.generation.api import engine_for
+
+    engine = engine_for(model)
+    rng = np.random.default_rng(0)
+    out = {}
+    for b in batch_sizes:
+        prompts = [[model.preprocessor.tokenizer.start_token_id] + rng.integers(32, 127, prompt_len - 1).tolist()
+                   for _ in range(b)]
+        engine.generate_ids(prompts, max_new_tokens=new_tokens)  # warm-up (compile)
+        ttft, per_token, tok_s = [], [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            stream = engine.generate_ids(prompts, max_new_tokens=new_tokens, stream=True)
+            first = None
+            for _step in stream:
+                if first is None:
+                    first = time.perf_counter() - t0
+            total = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            engine.generate_ids(prompts, max_new_tokens=new_tokens)
+            whole = time.perf_counter() - t0
+            ttft.append(first)
+            per_token.append(whole / new_tokens)
+            tok_s.append(b * new_tokens / whole)
+        lat = metrics.latency_stats(per_token)
+        out[f"b{b}"] = {"tokens_per_s": float(np.median(tok_s)), "ttft_ms": 1000 * float(np.median(ttft)),
+                        "ms_per_token_p50": lat["p50_ms"], "ms_per_token_p95": lat["p95_ms"]}
+    return out
+
+
+@register_suite
+class GenerationSuite(Suite):
+    name = "generation"
+    title = "Generation"
+    description = ("greedy continuations of held-out Hamlet/Tempest prompts vs the true text; "
+                   "speed of our compiled KV-cache engine")
+    primary = "rouge_l"
+    higher_is_better = {"rouge_l": True, "bleu": True, "reference_bpb": False, "distinct_2": True,
+                        "repetition_4": False}
+
+    def config(self, quick):
+        return {
+            "prompts": 16 if quick else 48,
+            "prompt_bytes": 64,
+            "new_tokens": 48 if quick else 64,
+            "speed_batch_sizes": [1, 8] if quick else [1, 8, 32],
+            "speed_prompt_len": 8,
+            "speed_new_tokens": 64 if quick else 120,
+            "speed_repeats": 3 if quick else 5,
+            "data_hash": corpora.data_hash("shakespeare", "validation"),
+        }
+
+    def run(self, entry, config, seed):
+        from zoo.generation.api import generate
+
+        model = entry.model
+        pairs = held_out_prompts(config["prompts"], config["prompt_bytes"], config["new_tokens"])
+        prompts = [p for p, _ in pairs]
+        refs = [r for _, r in pairs]
+        hyps = generate(model, prompts, max_new_tokens=config["new_tokens"], sampler="greedy")
+        bleu = metrics.bleu_with_ci(hyps, refs, seed=seed)
+        ref_bpb = reference_bpb(model, pairs)
+        lo, hi = metrics.bootstrap_ci(ref_bpb, seed=seed)
+        speed = measure_speed(model, config["speed_batch_sizes"], config["speed_prompt_len"],
+                              config["speed_new_tokens"], config["speed_repeats"])
+        return {
+            "rouge_l": metrics.rouge_l_with_ci(hyps, refs, seed=seed),
+            "bleu": bleu,
+            "reference_bpb": metrics.with_ci("reference_bpb", float(np.mean(ref_bpb)), lo, hi),
+            "distinct_2": metrics.distinct_n(hyps, 2),
+            "repetition_4": metrics.repetition_rate(hyps, 4),
+            "speed": speed,
+            "tokens_per_s_b1": speed["b1"]["tokens_per_s"],
+            "samples": [{"prompt": p, "continuation": h, "reference": r}
+                        for p, h, r in list(zip(prompts, hyps, refs))[:3]],
+        }

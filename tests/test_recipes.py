@@ -1,0 +1,84 @@
+"""Recipes: schema errors, overrides, and a smoke test for every recipe in recipes/."""
+import json
+import pathlib
+
+import pytest
+
+from tests.conftest import TINY
+from zoo.paths import RECIPES_DIR
+from zoo.registry import ZooError
+from zoo.training.recipe import load_recipe
+
+RECIPES = sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+
+
+def test_there_are_recipes():
+    assert {"gpt-nano", "llama-nano"} <= set(RECIPES)
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_smoke(name, tmp_path):
+    """Every recipe trains a few steps under a tiny override and saves a loadable preset."""
+    from zoo.hub import load_preset
+    from zoo.training.trainer import train_recipe
+
+    result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}"],
+                          out=tmp_path / "run", quiet=True)
+    assert result["val_bpb"] > 0
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines if "loss" in x] == [1, 2, 3]
+    assert lines[-1]["final"] is True
+    model = load_preset(result["preset"])
+    assert isinstance(model.generate("To be", max_length=12), str)
+
+
+def small_corpus(tmp_path):
+    """Three short Shakespeare extracts, so a smoke run's evaluation stays fast."""
+    from zoo.data.corpora import load_split
+
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for i, doc in enumerate(load_split("shakespeare", "validation")[:1] * 3):
+        (d / f"part{i}.txt").write_text(doc.text[i * 3000:(i + 1) * 3000])
+    return d
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "r.yaml"
+    p.write_text(text)
+    return str(p)
+
+
+@pytest.mark.parametrize("text,match", [
+    ("- a\n- b\n", "must be a mapping"),
+    ("model: gpt-nano\ntrain:\n\tsteps: 3\n", "tabs"),
+    ("model: gpt-nano\ntrain:\n  stepz: 3\n", "unknown key 'train.stepz'; did you mean 'train.steps'"),
+    ("model: gpt-nano\ndata:\n  sequence_lenght: 3\ntrain: {steps: 5}\n", "did you mean 'data.sequence_length'"),
+    ("model: gpt-nano\ntrain: {steps: ten}\n", "'train.steps' must be int"),
+    ("model: gpt-nano\ntrain: {steps: 0}\n", "'train.steps' must be > 0"),
+    ("model: gpt-nano\ntrain: {steps: 10, batch_size: -1}\n", "'train.batch_size' must be > 0"),
+    ("model: gpt-nano\ntrain: {steps: 10, learning_rate: 0}\n", "'train.learning_rate' must be > 0"),
+    ("model: gpt-nano\ntrain: {steps: 10, warmup_steps: 10}\n", "warmup_steps"),
+    ("model: gpt-nano\ndata: {sequence_length: 4096}\ntrain: {steps: 10, warmup_steps: 1}\n", "over gpt-nano's maximum"),
+    ("model: gpt-nanoo\ntrain: {steps: 10}\n", "Did you mean 'gpt-nano'"),
+    ("model: gpt-nano\nruntime: {strategy: mirorred}\ntrain: {steps: 10}\n", "Did you mean 'mirrored'"),
+    ("model: gpt-nano\ntrain: {}\n", "train.steps or train.tokens"),
+])
+def test_bad_recipes(tmp_path, text, match):
+    with pytest.raises(ZooError, match=match) as e:
+        load_recipe(_write(tmp_path, text))
+    assert "\n" not in str(e.value)
+
+
+def test_overrides_and_token_budget():
+    r = load_recipe("gpt-nano", ["train.steps=7", "train.warmup_steps=2", "train.learning_rate=3e-4"])
+    assert r["train"]["steps"] == 7 and r["train"]["learning_rate"] == 3e-4
+    r = load_recipe({"model": "gpt-nano", "train": {"tokens": 1000, "batch_size": 2, "warmup_steps": 1},
+                     "data": {"sequence_length": 16}})
+    assert r["train"]["steps"] == 32
+    with pytest.raises(ZooError, match="did you mean 'train.steps'|Did you mean 'train.steps'"):
+        load_recipe("gpt-nano", ["train.step=3"])
+    with pytest.raises(ZooError, match="key.sub=value"):
+        load_recipe("gpt-nano", ["train.steps"])
+    with pytest.raises(ZooError, match="Did you mean 'gpt-nano'"):
+        load_recipe("gpt-nan0")

@@ -1,0 +1,48 @@
+"""Atomic writes: temp file in the same directory + fsync + rename, so readers never
+see a half-written file and a failed write leaves the previous version intact.
+
+>>> from zoo.atomic import write_json
+>>> write_json("/tmp/zoo-example.json", {"ok": True})
+"""
+import json
+import os
+import shutil
+import tempfile
+
+
+def write_bytes(path, data):
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path, text):
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path, obj):
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def replace_dir(tmp_dir, final_dir):
+    """Move a fully written directory into place, replacing any previous one."""
+    final_dir = os.fspath(final_dir)
+    old = final_dir + ".old"
+    if os.path.exists(old):
+        shutil.rmtree(old)
+    if os.path.exists(final_dir):
+        os.replace(final_dir, old)
+    os.replace(tmp_dir, final_dir)
+    if os.path.exists(old):
+        shutil.rmtree(old)

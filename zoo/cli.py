@@ -1,0 +1,136 @@
+"""The `zoo` command line: list | show | train | generate | bench | leaderboard.
+
+User mistakes print one line on stderr and exit 2, never a traceback.
+
+Example:
+    zoo list
+    zoo show gpt-nano
+    zoo train gpt-nano --set train.steps=200
+    zoo generate gpt-nano --prompt "To be, or not" --max-new-tokens 64
+"""
+import argparse
+import json
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise SystemExit(_fail(f"{self.prog}: {message} (see `{self.prog} --help`)"))
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_list(args):
+    from zoo.hub import describe
+    from zoo.registry import list_models
+
+    rows = [describe(s.name) for s in list_models(args.family)]
+    print(f"{'name':<13} {'family':<7} {'params':>10} {'ctx':>5}  trained  description")
+    for d in rows:
+        trained = "yes" if d["trained_preset"] else "-"
+        print(f"{d['name']:<13} {d['family']:<7} {d['parameters']:>10,} {d['max_sequence_length']:>5}  "
+              f"{trained:<7}  {d['description']}")
+
+
+def cmd_show(args):
+    from zoo.hub import describe
+
+    print(json.dumps(describe(args.name), indent=2))
+
+
+def cmd_train(args):
+    from zoo.training.trainer import train_recipe
+
+    result = train_recipe(args.recipe, overrides=args.set or [], out=args.out,
+                          resume=True if args.resume else None)
+    print(json.dumps({k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "preset", "run_dir")
+                      if k in result}, indent=2))
+
+
+def cmd_generate(args):
+    from zoo.generation.api import generate
+
+    if args.stream:
+        for piece in generate(args.name, [args.prompt], max_new_tokens=args.max_new_tokens,
+                              sampler=args.sampler, temperature=args.temperature, top_k=args.top_k,
+                              top_p=args.top_p, num_beams=args.num_beams, seed=args.seed, stream=True):
+            print(piece[0], end="", flush=True)
+        print()
+        return
+    out = generate(args.name, [args.prompt], max_new_tokens=args.max_new_tokens, sampler=args.sampler,
+                   temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                   num_beams=args.num_beams, seed=args.seed)
+    print(args.prompt + out[0])
+
+
+def cmd_bench(args):
+    from benchmarks.run import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
+def cmd_leaderboard(args):
+    from benchmarks.leaderboard import write_leaderboard
+
+    path = write_leaderboard(args.dir)
+    print(f"wrote {path}")
+
+
+def build_parser():
+    p = _Parser(prog="zoo", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    s = sub.add_parser("list", help="registered models")
+    s.add_argument("--family")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("show", help="parameters, FLOPs per token and config of a model")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_show)
+    s = sub.add_parser("train", help="train a recipe (a recipes/ name or a YAML path)")
+    s.add_argument("recipe")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe leaf")
+    s.add_argument("--out", help="run directory (default $ZOO_HOME/runs/NAME)")
+    s.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    s.set_defaults(func=cmd_train)
+    s = sub.add_parser("generate", help="generate text from a model")
+    s.add_argument("name")
+    s.add_argument("--prompt", required=True)
+    s.add_argument("--max-new-tokens", type=int, default=64)
+    s.add_argument("--sampler", default="greedy")
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--top-k", type=int)
+    s.add_argument("--top-p", type=float)
+    s.add_argument("--num-beams", type=int, default=1)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--stream", action="store_true")
+    s.set_defaults(func=cmd_generate)
+    s = sub.add_parser("bench", help="run benchmark suites (same as benchmarks/run.py)", add_help=False)
+    s.add_argument("bench_args", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_bench)
+    s = sub.add_parser("leaderboard", help="regenerate leaderboard/README.md from results JSON")
+    s.add_argument("--dir", default=None, help="leaderboard directory (default: the repo's leaderboard/)")
+    s.set_defaults(func=cmd_leaderboard)
+    return p
+
+
+def main(argv=None):
+    from zoo.registry import ZooError
+
+    args = build_parser().parse_args(argv)
+    try:
+        rc = args.func(args)
+    except ZooError as e:
+        return _fail(str(e).splitlines()[0])
+    except KeyboardInterrupt:
+        print("\ninterrupted: rerun the same command to resume from the last checkpoint/result",
+              file=sys.stderr)
+        return 130
+    except OSError as e:  # unwritable output, full disk: the user's environment, not a bug
+        return _fail(f"{e.strerror or e}: {getattr(e, 'filename', '') or ''}".strip())
+    return rc or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

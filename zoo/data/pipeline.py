@@ -1,0 +1,113 @@
+"""Causal-LM data with tf.data: packed fixed-length windows, a pure function of (seed, step).
+
+The corpus split is tokenised once into one id stream (documents separated by the
+end-of-text token) and cut into windows of `sequence_length + 1` tokens. Epoch `e`
+visits every window once, in the order `index_shuffle(i, seed=(seed, e))` with a window
+offset drawn from (seed, e), so the batch at step `s` depends only on (seed, s): a run
+resumed at step `s` sees exactly the batches the uninterrupted run would have.
+
+Example:
+>>> from zoo.data.pipeline import token_stream, train_dataset
+>>> from zoo.data.tokenizers import ZooByteTokenizer
+>>> ids = token_stream("shakespeare", "validation", ZooByteTokenizer())
+>>> ds = train_dataset(ids, sequence_length=64, batch_size=8, seed=0, start_step=0, steps=10)
+>>> x, y = next(iter(ds))
+"""
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import corpora
+
+
+def encode_documents(docs, tokenizer):
+    """Token ids for documents, each followed by the end-of-text token."""
+    end = tokenizer.end_token_id
+    pieces = []
+    for doc in docs:
+        if type(tokenizer).__name__ == "ZooByteTokenizer":
+            ids = np.frombuffer(doc.text.encode("utf-8"), dtype=np.uint8).astype(np.int32)
+        else:
+            lines = doc.text.split("\n")
+            ragged = tokenizer.tokenize(tf.constant(lines))
+            ids = _join_lines(ragged, tokenizer)
+        pieces.append(ids)
+        pieces.append(np.array([end], dtype=np.int32))
+    return np.concatenate(pieces) if pieces else np.zeros([0], np.int32)
+
+
+def _join_lines(ragged, tokenizer):
+    # Subword tokenizers drop newlines; keep line structure with the separator token.
+    sep = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.end_token_id
+    rows = [np.asarray(r, np.int32) for r in ragged.to_list()]
+    out = []
+    for r in rows:
+        out.append(r)
+        out.append(np.array([sep], np.int32))
+    return np.concatenate(out)
+
+
+_STREAMS = {}
+
+
+def token_stream(corpus, split, tokenizer):
+    """The whole split as one int32 id array (cached in-process)."""
+    key = (str(corpus), split, type(tokenizer).__name__, tokenizer.vocabulary_size())
+    if key not in _STREAMS:
+        docs = corpora.load_split(corpus, split)
+        _STREAMS[key] = encode_documents(docs, tokenizer)
+    return _STREAMS[key]
+
+
+def split_bytes(corpus, split):
+    """UTF-8 bytes of a split's text: the denominator of bits per byte."""
+    return sum(len(d.text.encode("utf-8")) for d in corpora.load_split(corpus, split))
+
+
+def num_windows(num_tokens, sequence_length):
+    return (num_tokens - 1) // sequence_length - 1
+
+
+def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps):
+    """Batches (x, y) of shape [batch_size, sequence_length] for steps start_step..steps-1."""
+    n = num_windows(len(ids), sequence_length)
+    if n < 1:
+        raise ValueError(
+            f"the training split has {len(ids)} tokens, too few for one window of "
+            f"{sequence_length + 1}: lower data.sequence_length or add text"
+        )
+    stream = tf.constant(ids, dtype=tf.int32)
+    T = sequence_length
+
+    def window(sample):
+        epoch = sample // n
+        i = sample % n
+        key = tf.stack([tf.cast(seed, tf.int64), epoch])
+        j = tf.random.experimental.index_shuffle(i, key, n - 1)
+        shift = tf.random.stateless_uniform([], seed=key, maxval=T, dtype=tf.int64)
+        start = shift + j * T
+        w = stream[start: start + T + 1]
+        return w[:-1], w[1:]
+
+    ds = tf.data.Dataset.range(start_step * batch_size, steps * batch_size)
+    ds = ds.map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def eval_windows(ids, sequence_length, max_windows=None):
+    """Non-overlapping windows covering the split, as (x, y, weight) numpy arrays.
+
+    The tail that does not fill a window is padded with weight 0, so every token of the
+    split (but the first) is predicted exactly once.
+    """
+    T = sequence_length
+    n = -(-(len(ids) - 1) // T)
+    if max_windows:
+        n = min(n, max_windows)
+    x = np.zeros([n, T], np.int32)
+    y = np.zeros([n, T], np.int32)
+    w = np.zeros([n, T], np.float32)
+    for k in range(n):
+        chunk = ids[k * T: k * T + T + 1]
+        m = len(chunk) - 1
+        x[k, :m], y[k, :m], w[k, :m] = chunk[:-1], chunk[1:], 1.0
+    return x, y, w

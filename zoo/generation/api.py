@@ -1,0 +1,106 @@
+"""`zoo.generate`: text in, text out, on our compiled KV-cache engine.
+
+Prompts are tokenised with the model's own tokenizer and, like keras-hub's
+preprocessors, start with the start-of-text token. Engines are cached per model so a
+stream of requests reuses compiled functions.
+
+Example:
+>>> import zoo
+>>> zoo.generate("gpt-nano", ["To be, or not", "ROMEO:"], max_new_tokens=32)
+>>> for piece in zoo.generate("gpt-nano", ["To be"], max_new_tokens=32, stream=True):
+...     print(piece[0], end="")
+"""
+import weakref
+
+from zoo.data.tokenizers import decode, encode
+from zoo.registry import ZooError
+
+_ENGINES = weakref.WeakKeyDictionary()
+
+
+def engine_for(model):
+    from zoo.generation.engine import DecodeEngine
+
+    if model not in _ENGINES:
+        _ENGINES[model] = DecodeEngine(model)
+    return _ENGINES[model]
+
+
+def _resolve(model_or_name):
+    if isinstance(model_or_name, str):
+        from zoo.hub import get
+
+        return get(model_or_name)
+    return model_or_name
+
+
+def _encode(tokenizer, prompts):
+    ids = []
+    for p in prompts:
+        if not isinstance(p, str):
+            raise ZooError(f"prompts must be strings, got {type(p).__name__}")
+        if p == "":
+            raise ZooError("a prompt is empty: give at least one character of text")
+        row = encode(tokenizer, p)
+        start = tokenizer.start_token_id
+        ids.append(([start] if start is not None else []) + row)
+    return ids
+
+
+def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temperature=1.0,
+             top_k=None, top_p=None, num_beams=1, length_penalty=1.0, seed=None, stop=None,
+             stream=False, return_ids=False):
+    """Generate continuations for a batch of prompts (strings of any lengths).
+
+    Returns the new text per prompt (or (text, ids) pairs with return_ids=True); with
+    stream=True yields, per decoding chunk, a list with each prompt's new text piece.
+    `stop` is a list of strings: a row ends at the first token that completes one
+    (byte tokenizers: single-character stops are exact stop tokens).
+    """
+    if isinstance(prompts, str):
+        prompts = [prompts]
+    if not prompts:
+        raise ZooError("no prompts: pass a list with at least one prompt string")
+    model = _resolve(model_or_name)
+    tokenizer = model.preprocessor.tokenizer
+    ids = _encode(tokenizer, prompts)
+    stop_ids = [tokenizer.end_token_id] if tokenizer.end_token_id is not None else []
+    for s in stop or []:
+        t = encode(tokenizer, s)
+        if len(t) != 1:
+            raise ZooError(f"stop string {s!r} is {len(t)} tokens; stops must be single tokens")
+        stop_ids.append(int(t[0]))
+    engine = engine_for(model)
+    kwargs = dict(max_new_tokens=max_new_tokens, sampler=sampler, temperature=temperature,
+                  top_k=top_k, top_p=top_p, num_beams=num_beams, length_penalty=length_penalty,
+                  seed=seed, stop_ids=tuple(stop_ids))
+    try:
+        if stream:
+            return _stream(engine, tokenizer, ids, kwargs)
+        out = engine.generate_ids(ids, **kwargs)
+    except ValueError as e:
+        raise ZooError(str(e).splitlines()[0]) from None
+    texts = [decode(tokenizer, row) for row in out]
+    return list(zip(texts, out)) if return_ids else texts
+
+
+def _stream(engine, tokenizer, ids, kwargs):
+    # Bytes of one UTF-8 character may arrive in different chunks: hold back an
+    # incomplete tail until it completes.
+    pending = [b""] * len(ids)
+    try:
+        chunks = engine.generate_ids(ids, stream=True, **kwargs)
+    except ValueError as e:
+        raise ZooError(str(e).splitlines()[0]) from None
+    end = set(kwargs["stop_ids"])
+    for step in chunks:
+        pieces = []
+        for i, tokens in enumerate(step):
+            tokens = [tokens] if isinstance(tokens, int) else (tokens or [])
+            tokens = [t for t in tokens if t is not None and t < 256 and t not in end]
+            data = pending[i] + bytes(tokens)
+            text = data.decode("utf-8", "ignore")
+            used = len(text.encode("utf-8"))
+            pending[i] = data[used:]
+            pieces.append(text)
+        yield pieces

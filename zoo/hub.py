@@ -1,0 +1,110 @@
+"""Get models by name: a trained keras-hub preset when one exists, else a fresh model.
+
+>>> import zoo
+>>> model = zoo.get("gpt-nano")           # trained if `zoo train gpt-nano` has run
+>>> text = model.generate("To be, or not", max_length=32)
+"""
+import json
+import logging
+import pathlib
+
+from zoo import paths
+from zoo.registry import ZooError, get_spec
+
+log = logging.getLogger("zoo")
+
+PRESET_FILES = ("config.json", "model.weights.h5", "task.json")
+
+
+def build(name, tokenizer=None, sequence_length=None):
+    """A freshly initialised model of a registered name, tokenizer and preprocessor attached."""
+    from zoo.data.tokenizers import ZooByteTokenizer
+
+    spec = get_spec(name)
+    return spec.build(spec, tokenizer or ZooByteTokenizer(), sequence_length)
+
+
+def check_preset_dir(path):
+    """Raise a one-line ZooError unless `path` looks like a complete keras-hub preset."""
+    path = pathlib.Path(path)
+    if not path.is_dir():
+        raise ZooError(f"preset directory '{path}' does not exist")
+    missing = [f for f in PRESET_FILES if not (path / f).is_file()]
+    if missing:
+        raise ZooError(
+            f"'{path}' is not a complete keras-hub preset: missing {', '.join(missing)}; "
+            "re-export it with task.save_to_preset(dir) or retrain it"
+        )
+
+
+def load_preset(path):
+    """Load a keras-hub task preset (ours or any local keras-hub preset), safely."""
+    check_preset_dir(path)
+    import zoo.data.tokenizers  # noqa: F401  (registers our tokenizer classes)
+
+    import keras_hub
+
+    task = json.loads((pathlib.Path(path) / "task.json").read_text())
+    cls_name = task.get("class_name", "")
+    base = keras_hub.models.CausalLM
+    if "MaskedLM" in cls_name:
+        base = keras_hub.models.MaskedLM
+    elif "Seq2Seq" in cls_name:
+        base = keras_hub.models.Seq2SeqLM
+    elif "Classifier" in cls_name:
+        base = keras_hub.models.TextClassifier
+    try:
+        return base.from_preset(str(path))
+    except Exception as e:  # corrupt weights, unsafe layers, wrong shapes
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ZooError(f"cannot load preset '{path}': {first[:300]}") from e
+
+
+def get(name, trained=None):
+    """Return a Keras model by registered name (or a path to a local keras-hub preset).
+
+    trained=None: the trained preset under $ZOO_HOME if present, else a fresh model (logged).
+    trained=True: the trained preset, or a ZooError naming the command that trains it.
+    trained=False: always a freshly initialised model.
+    """
+    if pathlib.Path(str(name)).is_dir():
+        return load_preset(name)
+    spec = get_spec(name)
+    preset = paths.preset_dir(name)
+    if trained is not False and (preset / "task.json").is_file():
+        return load_preset(preset)
+    if trained:
+        raise ZooError(
+            f"'{name}' has no trained preset in {preset.parent}: train it with "
+            f"`zoo train {spec.default_recipe or name}`"
+        )
+    if trained is None:
+        log.warning("zoo: no trained preset for %s in %s; returning a fresh model", name, preset)
+    return build(name)
+
+
+def describe(name):
+    """Parameters, FLOPs per token and config of a registered model (no model is built)."""
+    from zoo.data.byte_vocab import VOCABULARY_SIZE as vocab
+    from zoo.models.common import forward_flops_per_token
+
+    spec = get_spec(name)
+    total, non_embedding = spec.count_params(spec.config, vocab, spec.max_sequence_length)
+    c = spec.config
+    fwd = forward_flops_per_token(non_embedding, vocab, c["hidden_dim"], c["num_layers"],
+                                  spec.max_sequence_length)
+    return {
+        "name": spec.name,
+        "family": spec.family,
+        "task": spec.task,
+        "description": spec.description,
+        "parameters": total,
+        "non_embedding_parameters": non_embedding,
+        "vocabulary_size": vocab,
+        "max_sequence_length": spec.max_sequence_length,
+        "forward_flops_per_token": fwd,
+        "training_flops_per_token": 3 * fwd,
+        "config": dict(c),
+        "default_recipe": spec.default_recipe,
+        "trained_preset": str(paths.preset_dir(name)) if (paths.preset_dir(name) / "task.json").is_file() else None,
+    }

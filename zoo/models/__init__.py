@@ -1,0 +1,1 @@
+"""Model families: one folder each (gpt/, llama/), sizes registered by name."""

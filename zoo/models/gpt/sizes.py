@@ -1,0 +1,30 @@
+"""Registered GPT sizes. gpt-small/medium keep GPT-2's published shapes.
+
+The CPU sizes (nano, micro, mini) train to a useful loss in minutes on 2 cores.
+"""
+from zoo.models.gpt.builder import build_gpt, gpt_params
+from zoo.registry import ModelSpec, register
+
+
+def _gpt(name, layers, heads, width, mlp, context, recipe=None, description=""):
+    register(
+        ModelSpec(
+            name=name,
+            family="gpt",
+            task="causal_lm",
+            config=dict(num_layers=layers, num_heads=heads, hidden_dim=width,
+                        intermediate_dim=mlp, dropout=0.0),
+            max_sequence_length=context,
+            build=build_gpt,
+            count_params=gpt_params,
+            default_recipe=recipe,
+            description=description,
+        )
+    )
+
+
+_gpt("gpt-nano", 4, 4, 128, 512, 128, "gpt-nano", "CPU default: trains in ~2 minutes")
+_gpt("gpt-micro", 4, 4, 256, 1024, 256, "gpt-micro", "CPU size, ~3M params")
+_gpt("gpt-mini", 6, 6, 384, 1536, 256, "gpt-mini", "CPU size, ~11M params")
+_gpt("gpt-small", 12, 12, 768, 3072, 1024, None, "GPT-2 small shape (124M with GPT-2's vocabulary)")
+_gpt("gpt-medium", 24, 16, 1024, 4096, 1024, None, "GPT-2 medium shape (355M with GPT-2's vocabulary)")

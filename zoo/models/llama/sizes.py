@@ -1,0 +1,26 @@
+"""Registered Llama-style sizes: RoPE, RMSNorm, SwiGLU and grouped-query attention."""
+from zoo.models.llama.builder import build_llama, llama_params
+from zoo.registry import ModelSpec, register
+
+
+def _llama(name, layers, q_heads, kv_heads, width, mlp, context, recipe=None, description=""):
+    register(
+        ModelSpec(
+            name=name,
+            family="llama",
+            task="causal_lm",
+            config=dict(num_layers=layers, num_query_heads=q_heads,
+                        num_key_value_heads=kv_heads, hidden_dim=width,
+                        intermediate_dim=mlp, dropout=0.0),
+            max_sequence_length=context,
+            build=build_llama,
+            count_params=llama_params,
+            default_recipe=recipe,
+            description=description,
+        )
+    )
+
+
+_llama("llama-nano", 4, 4, 2, 128, 352, 128, "llama-nano", "CPU size, GQA 4:2")
+_llama("llama-micro", 4, 8, 4, 256, 704, 256, "llama-micro", "CPU size, GQA 8:4")
+_llama("llama-small", 12, 12, 4, 768, 2048, 1024, None, "Llama-style at GPT-2 small width, GQA 12:4")

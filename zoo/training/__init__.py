@@ -1,0 +1,1 @@
+"""Training: recipes, strategies, the trainer loop, checkpoints and logs."""

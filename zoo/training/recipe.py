@@ -1,0 +1,263 @@
+"""Recipes: YAML training configurations, validated against one schema.
+
+A recipe has four sections: `model` (a registered name), `data`, `train`, `runtime`.
+Every leaf has a default here; a recipe file states what differs. Unknown keys, wrong
+types and impossible values raise a one-line `ZooError` naming the file and the key.
+
+Example:
+>>> from zoo.training.recipe import load_recipe
+>>> r = load_recipe("gpt-nano", overrides=["train.steps=10"])
+>>> r["train"]["steps"]
+10
+"""
+import copy
+import difflib
+import hashlib
+import json
+import pathlib
+
+import yaml
+
+from zoo.paths import RECIPES_DIR
+from zoo.registry import ZooError, did_you_mean
+
+# The schema: every valid key with its default. `None` means "optional"; the type of
+# an optional value is given in TYPES.
+SCHEMA = {
+    "model": None,
+    "init_from": None,
+    "data": {
+        "corpus": "shakespeare",
+        "tokenizer": "byte",
+        "vocabulary_size": None,
+        "sequence_length": 128,
+        "objective": "clm",
+    },
+    "train": {
+        "batch_size": 32,
+        "steps": None,
+        "tokens": None,
+        "optimizer": "adamw",
+        "learning_rate": 1e-3,
+        "warmup_steps": 100,
+        "min_lr_ratio": 0.1,
+        "weight_decay": 0.1,
+        "beta_1": 0.9,
+        "beta_2": 0.99,
+        "clipnorm": 1.0,
+        "grad_accum_steps": 1,
+        "precision": "float32",
+        "jit_compile": True,
+        "seed": 0,
+        "log_every": 50,
+        "eval_every": 500,
+        "eval_batches": 16,
+        "checkpoint_every": 500,
+        "keep_checkpoints": 3,
+    },
+    "runtime": {
+        "strategy": "default",
+        "devices": None,
+        "deterministic": True,
+    },
+}
+TYPES = {
+    "model": str,
+    "init_from": str,
+    "data.vocabulary_size": int,
+    "train.steps": int,
+    "train.tokens": int,
+    "runtime.devices": (int, list),
+}
+CHOICES = {
+    "data.tokenizer": ("byte", "wordpiece", "sentencepiece"),
+    "data.objective": ("clm",),
+    "train.optimizer": ("adamw",),
+    "train.precision": ("float32", "mixed_bfloat16", "auto"),
+    "runtime.strategy": ("default", "one_device", "mirrored", "multi_worker", "tpu"),
+}
+POSITIVE = ("data.sequence_length", "data.vocabulary_size", "train.batch_size", "train.steps",
+            "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
+            "train.eval_every", "train.eval_batches", "train.checkpoint_every",
+            "train.keep_checkpoints")
+NON_NEGATIVE = ("train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
+
+
+def _leaves(tree, prefix=""):
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _leaves(value, path + ".")
+        else:
+            yield path, value
+
+
+LEAF_PATHS = [p for p, _ in _leaves(SCHEMA)]
+
+
+def _type_of(path):
+    if path in TYPES:
+        return TYPES[path]
+    default = dict(_leaves(SCHEMA))[path]
+    if isinstance(default, bool):
+        return bool
+    if isinstance(default, float):
+        return (int, float)
+    return type(default)
+
+
+def resolve_recipe_path(recipe):
+    """A recipe argument is a YAML path or a recipe name in recipes/."""
+    path = pathlib.Path(recipe)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ZooError(f"recipe file '{recipe}' does not exist")
+        return path
+    known = sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+    if recipe in known:
+        return RECIPES_DIR / f"{recipe}.yaml"
+    raise ZooError(
+        f"unknown recipe '{recipe}'.{did_you_mean(recipe, known)} "
+        f"Known recipes: {', '.join(known)}; or pass a path to a .yaml file."
+    )
+
+
+def _read_yaml(path):
+    text = path.read_text(encoding="utf-8")
+    if "\t" in text:
+        line = text[: text.index("\t")].count("\n") + 1
+        raise ZooError(f"{path}:{line}: YAML does not allow tabs; indent with spaces")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ZooError(f"{path}{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(data, dict):
+        raise ZooError(f"{path}: a recipe must be a mapping with keys model, data, train, runtime")
+    return data
+
+
+def _merge(defaults, given, source, prefix=""):
+    merged = copy.deepcopy(defaults)
+    for key, value in given.items():
+        path = f"{prefix}{key}"
+        if key not in defaults:
+            names = [k for k in defaults]
+            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.5)
+            hint = f" did you mean '{prefix}{close[0]}'?" if close else ""
+            raise ZooError(
+                f"{source}: unknown key '{path}';{hint} valid keys here: {', '.join(names)}"
+            )
+        if isinstance(defaults[key], dict):
+            if not isinstance(value, dict):
+                raise ZooError(f"{source}: '{path}' must be a mapping, got {value!r}")
+            merged[key] = _merge(defaults[key], value, source, path + ".")
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_override(text):
+    """'train.steps=10' -> ('train.steps', 10); the value is parsed as YAML."""
+    if "=" not in text:
+        raise ZooError(f"--set '{text}' must look like key.sub=value, e.g. train.steps=100")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if key not in LEAF_PATHS:
+        raise ZooError(
+            f"--set '{text}': unknown key '{key}'.{did_you_mean(key, LEAF_PATHS)} "
+            f"Valid keys: {', '.join(LEAF_PATHS)}"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ZooError(f"--set '{text}': cannot parse the value '{raw}' (use YAML: 10, 3e-4, true, name)") from None
+    return key, value
+
+
+def _set(tree, path, value):
+    node = tree
+    *parents, leaf = path.split(".")
+    for p in parents:
+        node = node[p]
+    node[leaf] = value
+
+
+def _check_values(recipe, source):
+    leaves = dict(_leaves(recipe))
+    for path in LEAF_PATHS:
+        value = leaves[path]
+        if value is None:
+            continue
+        want = _type_of(path)
+        if want is not type(None):
+            ok = isinstance(value, want) and not (isinstance(value, bool) and want is not bool)
+            if want in ((int, float),) and isinstance(value, str):
+                try:  # YAML reads 3e-4 as a string; accept it as a float
+                    value = float(value)
+                    _set(recipe, path, value)
+                    ok = True
+                except ValueError:
+                    ok = False
+            if not ok:
+                tname = want.__name__ if isinstance(want, type) else "/".join(t.__name__ for t in want)
+                raise ZooError(f"{source}: '{path}' must be {tname}, got {value!r}")
+        if path in CHOICES and value not in CHOICES[path]:
+            raise ZooError(
+                f"{source}: unknown {path.split('.')[-1]} '{value}' for '{path}'."
+                f"{did_you_mean(value, CHOICES[path])} Choose one of: {', '.join(CHOICES[path])}"
+            )
+        if path in POSITIVE and value <= 0:
+            raise ZooError(f"{source}: '{path}' must be > 0, got {value}")
+        if path in NON_NEGATIVE and value < 0:
+            raise ZooError(f"{source}: '{path}' must be >= 0, got {value}")
+
+
+def _finish(recipe, source):
+    from zoo.registry import get_spec
+
+    if not recipe.get("model"):
+        raise ZooError(f"{source}: 'model' is missing; name a registered model, e.g. model: gpt-nano")
+    spec = get_spec(recipe["model"])
+    train, data = recipe["train"], recipe["data"]
+    tokens_per_step = train["batch_size"] * data["sequence_length"]
+    if train["steps"] is None and train["tokens"] is None:
+        raise ZooError(f"{source}: give train.steps or train.tokens (a token budget)")
+    if train["steps"] is None:
+        train["steps"] = max(1, -(-train["tokens"] // tokens_per_step))
+    if train["warmup_steps"] >= train["steps"]:
+        raise ZooError(
+            f"{source}: train.warmup_steps ({train['warmup_steps']}) must be shorter than the "
+            f"run (train.steps = {train['steps']})"
+        )
+    if data["sequence_length"] > spec.max_sequence_length:
+        raise ZooError(
+            f"{source}: data.sequence_length {data['sequence_length']} is over {spec.name}'s "
+            f"maximum of {spec.max_sequence_length}"
+        )
+    return recipe
+
+
+def load_recipe(recipe, overrides=()):
+    """Load, merge with defaults, apply `--set` overrides and validate a recipe."""
+    if isinstance(recipe, dict):
+        given, source = recipe, "<recipe>"
+    else:
+        path = resolve_recipe_path(recipe)
+        given, source = _read_yaml(path), str(path)
+    merged = _merge(SCHEMA, given, source)
+    for item in overrides:
+        key, value = parse_override(item) if isinstance(item, str) else item
+        _set(merged, key, value)
+    _check_values(merged, source)
+    return _finish(merged, source)
+
+
+def recipe_hash(recipe):
+    """A stable hash of a resolved recipe (everything that changes the trained model)."""
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def dump_recipe(recipe):
+    return yaml.safe_dump(recipe, sort_keys=False)
