@@ -35,7 +35,7 @@ def test_wordpiece_trained_round_trip():
 
 def test_sentencepiece_trained_round_trip():
     lines = ["to be or not to be that is the question", "whether tis nobler in the mind to suffer"] * 30
-    tok = build_tokenizer("sentencepiece", lines, 40)
+    tok = build_tokenizer("sentencepiece", lines, 30)
     ids = tok.tokenize("to be or not")
     out = tok.detokenize(ids)
     assert (out.decode() if isinstance(out, bytes) else str(out.numpy().decode() if hasattr(out, "numpy") else out)) == "to be or not"

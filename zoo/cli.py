@@ -23,6 +23,11 @@ def _fail(message):
     return 2
 
 
+def _stopped(e):
+    print(f"stopped: {e}", file=sys.stderr)
+    return e.exit_code
+
+
 def cmd_list(args):
     from zoo.hub import describe
     from zoo.registry import list_models
@@ -44,6 +49,10 @@ def cmd_show(args):
 def cmd_train(args):
     from zoo.training.trainer import train_recipe
 
+    if args.workers and args.workers > 1:
+        from zoo.training.launch import launch_workers
+
+        return launch_workers(args.workers, args.recipe, args.set or [], args.out, args.resume)
     result = train_recipe(args.recipe, overrides=args.set or [], out=args.out,
                           resume=True if args.resume else None)
     print(json.dumps({k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "preset", "run_dir")
@@ -93,6 +102,8 @@ def build_parser():
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe leaf")
     s.add_argument("--out", help="run directory (default $ZOO_HOME/runs/NAME)")
     s.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    s.add_argument("--workers", type=int, default=1,
+                   help="launch N local MultiWorkerMirroredStrategy workers (TF_CONFIG on 127.0.0.1)")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser("generate", help="generate text from a model")
     s.add_argument("name")
@@ -122,7 +133,7 @@ def main(argv=None):
     try:
         rc = args.func(args)
     except ZooError as e:
-        return _fail(str(e).splitlines()[0])
+        return _fail(str(e).splitlines()[0]) if not hasattr(e, "exit_code") else _stopped(e)
     except KeyboardInterrupt:
         print("\ninterrupted: rerun the same command to resume from the last checkpoint/result",
               file=sys.stderr)

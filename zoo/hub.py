@@ -41,6 +41,7 @@ def load_preset(path):
     """Load a keras-hub task preset (ours or any local keras-hub preset), safely."""
     check_preset_dir(path)
     import zoo.data.tokenizers  # noqa: F401  (registers our tokenizer classes)
+    import zoo.models.tasks  # noqa: F401  (registers our preprocessors and classifier tasks)
 
     import keras_hub
 
@@ -91,8 +92,11 @@ def describe(name):
     spec = get_spec(name)
     total, non_embedding = spec.count_params(spec.config, vocab, spec.max_sequence_length)
     c = spec.config
-    fwd = forward_flops_per_token(non_embedding, vocab, c["hidden_dim"], c["num_layers"],
-                                  spec.max_sequence_length)
+    if spec.flops is not None:  # encoders, encoder-decoders, classifiers: see their builders
+        fwd = spec.flops(spec, vocab, spec.max_sequence_length)
+    else:
+        fwd = forward_flops_per_token(non_embedding, vocab, c["hidden_dim"], c["num_layers"],
+                                      spec.max_sequence_length)
     return {
         "name": spec.name,
         "family": spec.family,
@@ -106,5 +110,6 @@ def describe(name):
         "training_flops_per_token": 3 * fwd,
         "config": dict(c),
         "default_recipe": spec.default_recipe,
+        "base": spec.base,
         "trained_preset": str(paths.preset_dir(name)) if (paths.preset_dir(name) / "task.json").is_file() else None,
     }

@@ -6,7 +6,7 @@ entry there.
 Example:
 >>> import zoo
 >>> [s.name for s in zoo.list_models("llama")]
-['llama-nano', 'llama-micro', 'llama-small']
+['llama-nano', 'llama-micro', 'llama-small', 'llama-nano-genre']
 """
 import dataclasses
 import difflib
@@ -51,10 +51,16 @@ class ModelSpec:
     count_params: Callable
     default_recipe: Optional[str] = None
     description: str = ""
+    # Forward FLOPs per token, (spec, vocab, context) -> int; None: the decoder formula
+    # of zoo.models.common. Encoder / encoder-decoder families give their own.
+    flops: Optional[Callable] = None
+    # Fine-tuned models: the registered model whose trained backbone they start from.
+    base: Optional[str] = None
 
 
 MODELS: dict = {}
-FAMILIES = ("gpt", "llama")
+_FINETUNED: list = []  # fine-tuned names register once, after the families they build on
+FAMILIES = ("gpt", "llama", "bert", "t5")
 
 
 def register(spec):
@@ -66,7 +72,12 @@ def register(spec):
 
 def _load_families():
     # Importing a family module registers its sizes.
-    from zoo.models import gpt, llama  # noqa: F401
+    from zoo.models import bert, gpt, llama, t5  # noqa: F401
+    from zoo.models import finetuned
+
+    if not _FINETUNED:
+        _FINETUNED.append(True)
+        finetuned.register_all()
 
 
 def get_spec(name):

@@ -67,8 +67,15 @@ def num_windows(num_tokens, sequence_length):
     return (num_tokens - 1) // sequence_length - 1
 
 
-def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps):
-    """Batches (x, y) of shape [batch_size, sequence_length] for steps start_step..steps-1."""
+def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps, per_replica_batch=None,
+                  num_pipelines=1, pipeline_id=0):
+    """Batches (x, y) of shape [batch_size, sequence_length] for steps start_step..steps-1.
+
+    Under a tf.distribute strategy, pass the per-replica batch and this input pipeline's
+    id: the global sample order is unchanged and cut into per-replica batches (consumed
+    by replicas in order), so any number of replicas sees exactly the global batches of
+    a single-device run.
+    """
     n = num_windows(len(ids), sequence_length)
     if n < 1:
         raise ValueError(
@@ -90,7 +97,10 @@ def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps):
 
     ds = tf.data.Dataset.range(start_step * batch_size, steps * batch_size)
     ds = ds.map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(per_replica_batch or batch_size, drop_remainder=True)
+    if num_pipelines > 1:
+        ds = ds.shard(num_pipelines, pipeline_id)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def eval_windows(ids, sequence_length, max_windows=None):

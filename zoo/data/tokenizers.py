@@ -102,13 +102,13 @@ class ZooWordPieceTokenizer(keras_hub.tokenizers.WordPieceTokenizer):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ZooSentencePieceTokenizer(keras_hub.tokenizers.SentencePieceTokenizer):
-    """SentencePiece with <s>/</s>/<pad>/<mask> as the LM preprocessors expect."""
+    """SentencePiece with <s>/</s>/<pad> (ids 2/3/0 from keras-hub's trainer) as the LM
+    preprocessors expect."""
 
     def __init__(self, proto=None, **kwargs):
         self._add_special_token("<s>", "start_token")
         self._add_special_token("</s>", "end_token")
         self._add_special_token("<pad>", "pad_token")
-        self._add_special_token("<mask>", "mask_token")
         self._add_special_token("<s>", "cls_token")
         self._add_special_token("</s>", "sep_token")
         super().__init__(proto=proto, **kwargs)
@@ -136,8 +136,6 @@ def train_sentencepiece(text_lines, vocabulary_size, model_type="unigram"):
         ds,
         vocabulary_size=vocabulary_size,
         model_type=model_type,
-        pad_id=0, unk_id=1, bos_id=2, eos_id=3,
-        user_defined_symbols=["<mask>"],
     )
     return ZooSentencePieceTokenizer(proto=proto)
 

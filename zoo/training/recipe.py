@@ -58,6 +58,7 @@ SCHEMA = {
     "runtime": {
         "strategy": "default",
         "devices": None,
+        "logical_cpus": None,
         "deterministic": True,
     },
 }
@@ -68,6 +69,7 @@ TYPES = {
     "train.steps": int,
     "train.tokens": int,
     "runtime.devices": (int, list),
+    "runtime.logical_cpus": int,
 }
 CHOICES = {
     "data.tokenizer": ("byte", "wordpiece", "sentencepiece"),
@@ -79,7 +81,7 @@ CHOICES = {
 POSITIVE = ("data.sequence_length", "data.vocabulary_size", "train.batch_size", "train.steps",
             "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
             "train.eval_every", "train.eval_batches", "train.checkpoint_every",
-            "train.keep_checkpoints")
+            "train.keep_checkpoints", "runtime.logical_cpus")
 NON_NEGATIVE = ("train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
 
 

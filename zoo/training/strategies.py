@@ -40,6 +40,26 @@ def _devices(runtime):
     return listed
 
 
+def configure_logical_cpus(n):
+    """Split the CPU into n logical devices (to run MirroredStrategy on one machine).
+
+    Must run before TensorFlow initialises its devices, i.e. early in a fresh process.
+    """
+    if not n:
+        return
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current and len(current) == n:
+        return
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+    except RuntimeError:
+        raise ZooError(
+            f"runtime.logical_cpus={n} must be set before TensorFlow starts: run it in a fresh "
+            "process (e.g. `zoo train ... --set runtime.logical_cpus=2`)"
+        ) from None
+
+
 def _default(runtime):
     return tf.distribute.get_strategy()
 

@@ -36,6 +36,10 @@ LN2 = math.log(2.0)
 class TrainingStopped(ZooError):
     """Raised when a run stops early (NaN loss, SIGTERM); the message says how to go on."""
 
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
 
 def _run_name(recipe_arg, recipe):
     if isinstance(recipe_arg, str) and not recipe_arg.endswith((".yaml", ".yml")):
@@ -80,6 +84,7 @@ class Trainer:
     # --- set-up -----------------------------------------------------------------
     def _build(self):
         r, data, train = self.recipe, self.recipe["data"], self.recipe["train"]
+        strategies.configure_logical_cpus(r["runtime"].get("logical_cpus"))
         keras.utils.set_random_seed(train["seed"])
         if r["runtime"].get("deterministic"):
             tf.config.experimental.enable_op_determinism()
@@ -211,6 +216,15 @@ class Trainer:
         return {"val_loss": total / count, "val_bpb": total / LN2 / covered}
 
     # --- the loop ---------------------------------------------------------------
+    def _check_finite(self, loss, step):
+        value = float(loss)
+        if not math.isfinite(value):
+            raise TrainingStopped(
+                f"loss became {value} at step {step}; the last good checkpoint is kept in "
+                f"{self.manager.directory}: lower train.learning_rate or raise train.warmup_steps",
+                exit_code=1,
+            )
+
     def _on_sigterm(self, signum, frame):
         self._stop_signal = signum
 
@@ -225,8 +239,18 @@ class Trainer:
         self._compile_steps()
         log = MetricsLog(self.run_dir / "metrics.jsonl", start)
         writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
-        ds = pipeline.train_dataset(self.train_ids, T, B, train["seed"], start, steps)
-        ds = self.strategy.experimental_distribute_dataset(ds)
+        replicas = self.strategy.num_replicas_in_sync
+        if B % replicas:
+            raise ZooError(f"train.batch_size {B} is not divisible by the {replicas} replicas; "
+                           f"use a multiple of {replicas}")
+
+        def dataset_fn(ctx):
+            return pipeline.train_dataset(
+                self.train_ids, T, B, train["seed"], start, steps,
+                per_replica_batch=ctx.get_per_replica_batch_size(B),
+                num_pipelines=ctx.num_input_pipelines, pipeline_id=ctx.input_pipeline_id)
+
+        ds = self.strategy.distribute_datasets_from_function(dataset_fn)
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         bar = None if self.quiet else keras.utils.Progbar(steps, stateful_metrics=["loss", "tok/s", "val_bpb"])
         t0 = time.perf_counter()
@@ -243,11 +267,7 @@ class Trainer:
                     now = time.perf_counter()
                     train_seconds += now - last_t
                     tok_s = (step - last_step) * B * T / max(1e-9, now - last_t)
-                    if not math.isfinite(loss_v):
-                        raise TrainingStopped(
-                            f"loss became {loss_v} at step {step}; the last good checkpoint is kept in "
-                            f"{self.manager.directory}: lower train.learning_rate or raise train.warmup_steps"
-                        )
+                    self._check_finite(loss, step)
                     rec = {"step": step, "loss": loss_v, "lr": float(self.schedule(step)),
                            "grad_norm": float(norm), "tokens": step * B * T,
                            "elapsed": round(train_seconds, 3), "tok_s": round(tok_s, 1)}
@@ -265,14 +285,18 @@ class Trainer:
                         tf.summary.scalar("val_loss", ev["val_loss"])
                     last_t = time.perf_counter()
                 if step % train["checkpoint_every"] == 0 and step < steps:
+                    self._check_finite(loss, step)  # never checkpoint a diverged state
                     self.manager.save(checkpoint_number=step)
                     last_t = time.perf_counter()
                 if self._stop_signal:
                     self.manager.save(checkpoint_number=step)
                     raise TrainingStopped(
                         f"stopped by signal {self._stop_signal} at step {step}; checkpoint saved in "
-                        f"{self.manager.directory}: rerun the same command (or add --resume) to continue"
+                        f"{self.manager.directory}: rerun the same command (or add --resume) to continue",
+                        exit_code=128 + self._stop_signal,
                     )
+            if steps > start:
+                self._check_finite(loss, steps)
             self.manager.save(checkpoint_number=steps)
             final = self.evaluate()
             final.update(step=steps, train_seconds=round(train_seconds, 2), final=True)
@@ -327,6 +351,13 @@ def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
     name = _run_name(recipe, resolved)
     run_dir = pathlib.Path(out) if out else paths.runs_dir() / name
     install = None if out else paths.preset_dir(resolved["model"])
+    if resolved["runtime"]["strategy"] == "multi_worker":
+        from zoo.training.launch import worker_role
+
+        is_chief, index = worker_role()
+        if not is_chief:  # every worker checkpoints (collectively); only the chief keeps it
+            run_dir, install = run_dir / ".workers" / f"worker-{index}", None
+            quiet = True
     if resume and not (run_dir / "checkpoints" / "checkpoint").exists():
         raise ZooError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}; start without --resume")
     trainer = Trainer(resolved, run_dir, install_preset=install, quiet=quiet)

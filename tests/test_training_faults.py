@@ -1,0 +1,147 @@
+"""Training at scale on one machine: mirrored and multi-worker match the default strategy,
+SIGKILL + resume is bit-identical, SIGTERM checkpoints, NaN stops cleanly, accumulation."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from zoo.paths import REPO_ROOT
+
+BASE = ["train.steps=6", "train.warmup_steps=1", "train.batch_size=4", "data.sequence_length=16",
+        "train.log_every=1", "train.eval_every=100", "train.eval_batches=1", "train.checkpoint_every=100",
+        "train.jit_compile=false"]
+
+
+def small_corpus(tmp_path):
+    from zoo.data.corpora import load_split
+
+    d = tmp_path / "corpus"
+    d.mkdir(exist_ok=True)
+    text = load_split("shakespeare", "validation")[0].text
+    for i in range(3):
+        (d / f"part{i}.txt").write_text(text[i * 4000:(i + 1) * 4000])
+    return str(d)
+
+
+def zoo_train(*args, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "zoo.cli", "train", *args], capture_output=True, text=True,
+                          cwd=REPO_ROOT, env=env or os.environ.copy(), **kw)
+
+
+def sets(items):
+    out = []
+    for s in items:
+        out += ["--set", s]
+    return out
+
+
+def losses(run_dir):
+    lines = [json.loads(x) for x in open(os.path.join(run_dir, "metrics.jsonl"))]
+    return np.array([x["loss"] for x in lines if "loss" in x])
+
+
+def weights(run_dir):
+    import h5py
+
+    out = []
+    with h5py.File(os.path.join(run_dir, "preset", "model.weights.h5"), "r") as f:
+        f.visititems(lambda name, obj: out.append((name, obj[()])) if hasattr(obj, "shape") else None)
+    return dict(out)
+
+
+def test_mirrored_two_logical_cpus_matches_default(tmp_path):
+    corpus = small_corpus(tmp_path)
+    common = BASE + [f"data.corpus={corpus}", "runtime.logical_cpus=2"]
+    a = zoo_train("gpt-nano", *sets(common), "--out", str(tmp_path / "default"))
+    assert a.returncode == 0, a.stderr[-2000:]
+    b = zoo_train("gpt-nano", *sets(common + ["runtime.strategy=mirrored", "runtime.devices=2"]),
+                  "--out", str(tmp_path / "mirrored"))
+    assert b.returncode == 0, b.stderr[-2000:]
+    la, lb = losses(tmp_path / "default"), losses(tmp_path / "mirrored")
+    assert len(la) == len(lb) == 6
+    # Same global batch and seed: the curves agree up to float summation order.
+    np.testing.assert_allclose(la, lb, rtol=2e-4)
+    from zoo.hub import load_preset
+
+    assert isinstance(load_preset(tmp_path / "mirrored" / "preset").generate("To be", max_length=12), str)
+
+
+def test_multi_worker_two_processes_matches_default(tmp_path):
+    corpus = small_corpus(tmp_path)
+    common = BASE + [f"data.corpus={corpus}"]
+    a = zoo_train("gpt-nano", *sets(common), "--out", str(tmp_path / "default"))
+    assert a.returncode == 0, a.stderr[-2000:]
+    b = zoo_train("gpt-nano", *sets(common), "--workers", "2", "--out", str(tmp_path / "mw"), timeout=600)
+    assert b.returncode == 0, b.stderr[-3000:]
+    np.testing.assert_allclose(losses(tmp_path / "default"), losses(tmp_path / "mw"), rtol=2e-4)
+    from zoo.hub import load_preset
+
+    assert isinstance(load_preset(tmp_path / "mw" / "preset").generate("To be", max_length=12), str)
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path):
+    corpus = small_corpus(tmp_path)
+    cfg = [s for s in BASE if not s.startswith(("train.steps", "train.checkpoint_every"))] + [
+        f"data.corpus={corpus}", "train.steps=40", "train.checkpoint_every=5", "train.jit_compile=true"]
+    ref = zoo_train("gpt-nano", *sets(cfg), "--out", str(tmp_path / "ref"))
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "gpt-nano", *sets(cfg), "--out", str(run)],
+                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = run / "checkpoints" / "checkpoint"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (ckpt.exists() and "ckpt-1" in ckpt.read_text()):
+        time.sleep(0.05)   # wait for the checkpoint at step 10 or later
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run / "preset").exists(), "the run finished before it could be killed"
+    again = zoo_train("gpt-nano", *sets(cfg), "--out", str(run))  # resumes automatically
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resumed from" in again.stderr
+    wa, wb = weights(tmp_path / "ref"), weights(run)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+    np.testing.assert_array_equal(losses(tmp_path / "ref"), losses(run))
+
+
+def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
+    corpus = small_corpus(tmp_path)
+    cfg = [s for s in BASE if not s.startswith("train.steps")] + [f"data.corpus={corpus}", "train.steps=100000"]
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "gpt-nano", *sets(cfg), "--out", str(run)],
+                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    metrics = run / "metrics.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "checkpoint saved" in err and "rerun the same command" in err and "Traceback" not in err
+    assert (run / "checkpoints" / "checkpoint").exists()
+
+
+def test_nan_loss_stops_with_one_line(tmp_path):
+    corpus = small_corpus(tmp_path)
+    cfg = BASE + [f"data.corpus={corpus}", "train.learning_rate=1e30", "train.clipnorm=0"]
+    r = zoo_train("gpt-nano", *sets(cfg), "--out", str(tmp_path / "run"))
+    assert r.returncode == 1, r.stderr[-2000:]
+    assert "loss became nan" in r.stderr or "loss became inf" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "run" / "preset").exists()
+
+
+def test_gradient_accumulation_matches_full_batch(tmp_path):
+    from zoo.training.trainer import train_recipe
+
+    corpus = small_corpus(tmp_path)
+    cfg = BASE + [f"data.corpus={corpus}"]
+    train_recipe("gpt-nano", cfg, out=tmp_path / "a", quiet=True)
+    train_recipe("gpt-nano", cfg + ["train.grad_accum_steps=2"], out=tmp_path / "b", quiet=True)
+    np.testing.assert_allclose(losses(tmp_path / "a"), losses(tmp_path / "b"), rtol=2e-4)

@@ -1,0 +1,67 @@
+"""Build a T5 model from a spec: keras-hub T5Backbone + T5Seq2SeqLM.
+
+Token ids follow keras-hub's T5 packing: the encoder input is `text <|endoftext|>`, the
+decoder input starts with `<pad>` (T5's decoder start token) and targets end with
+`<|endoftext|>`. Span-corruption sentinels are the tokenizer's `<extra_id_N>` tokens.
+
+>>> from zoo.models.t5.builder import build_t5
+>>> from zoo.registry import get_spec
+>>> from zoo.data.tokenizers import ZooByteTokenizer
+>>> s2s = build_t5(get_spec("t5-nano"), ZooByteTokenizer())     # a keras_hub T5Seq2SeqLM
+"""
+RELATIVE_BUCKETS = 32  # keras-hub's T5MultiHeadAttention: 32 buckets, max distance 128
+
+
+def build_t5(spec, tokenizer, sequence_length=None):
+    import keras_hub
+
+    c = spec.config
+    backbone = keras_hub.models.T5Backbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        num_layers=c["num_layers"],
+        num_heads=c["num_heads"],
+        hidden_dim=c["hidden_dim"],
+        intermediate_dim=c["intermediate_dim"],
+        key_value_dim=c.get("key_value_dim"),
+        dropout=c.get("dropout", 0.0),
+        activation=c.get("activation", "relu"),
+        use_gated_activation=c.get("use_gated_activation", False),
+        layer_norm_epsilon=1e-6,
+        tie_embedding_weights=c.get("tie_embedding_weights", True),
+        name=f"{spec.name}_backbone".replace("-", "_"),
+    )
+    length = sequence_length or spec.max_sequence_length
+    pre = keras_hub.models.T5Seq2SeqLMPreprocessor(tokenizer=tokenizer, encoder_sequence_length=length,
+                                                    decoder_sequence_length=length)
+    return keras_hub.models.T5Seq2SeqLM(backbone=backbone, preprocessor=pre)
+
+
+def _t5_counts(config):
+    d, f, n, h = config["hidden_dim"], config["intermediate_dim"], config["num_layers"], config["num_heads"]
+    inner = h * (config.get("key_value_dim") or d // h)
+    ffn = (3 if config.get("use_gated_activation", False) else 2) * d * f
+    encoder = n * (4 * d * inner + 2 * d + ffn) + RELATIVE_BUCKETS * h + d
+    decoder = n * (8 * d * inner + 3 * d + ffn) + RELATIVE_BUCKETS * h + d
+    return encoder, decoder
+
+
+def t5_params(config, vocab, max_sequence_length):
+    """(total, non-embedding) parameters of a T5Backbone (no biases, scale-only norms,
+    relative-position buckets in the first layer of each stack, shared token embedding,
+    tied output projection unless tie_embedding_weights=False)."""
+    encoder, decoder = _t5_counts(config)
+    non_embedding = encoder + decoder
+    embeddings = vocab * config["hidden_dim"] * (1 if config.get("tie_embedding_weights", True) else 2)
+    return non_embedding + embeddings, non_embedding
+
+
+def t5_flops(spec, vocab, context):
+    """Forward FLOPs per (input token, target token) pair, inputs and targets `context` long:
+    2·N_encoder + 2·N_decoder (weight matmuls; every token passes one stack each) +
+    2·layers·context·width for each of encoder self-, decoder self- and cross-attention +
+    2·width·vocab for the LM head on the target token."""
+    c = spec.config
+    encoder, decoder = _t5_counts(c)
+    inner = c["num_heads"] * (c.get("key_value_dim") or c["hidden_dim"] // c["num_heads"])
+    return (2 * (encoder + decoder) + 3 * 2 * c["num_layers"] * context * inner
+            + 2 * c["hidden_dim"] * vocab)

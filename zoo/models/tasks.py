@@ -1,0 +1,143 @@
+"""keras-hub task pieces the encoder and classifier families share (registered with Keras,
+so presets that use them load through keras-hub's `from_preset`).
+
+* `ZooBertMaskedLMPreprocessor`: keras-hub's BERT masked-LM preprocessor, packing
+  `<cls> A <sep> [B <sep>]` with the tokenizer's own cls/sep tokens (keras-hub packs
+  with start/end tokens, which for our byte tokenizer are both `<|endoftext|>`).
+* `ZooTextClassifierPreprocessor`: strings -> packed ids for a classifier; `style="bert"`
+  packs `<cls> text <sep>` with segment ids, `style="decoder"` packs
+  `<|endoftext|> text <|endoftext|>` without them (decoders read the last real token).
+* `ZooGPT2TextClassifier` / `ZooLlamaTextClassifier`: a decoder backbone with a linear
+  classifier head on the hidden state of the last non-padding token (causal attention:
+  the only position that has seen the whole text).
+
+>>> from zoo.hub import build
+>>> clf = build("gpt-nano-genre")
+>>> clf.predict(["To be, or not to be"]).shape
+(1, 3)
+"""
+import keras
+import keras_hub
+from keras import ops
+
+from zoo.data import tokenizers as _tokenizers  # noqa: F401  (registers the tokenizers)
+
+_MultiSegmentPacker = keras_hub.layers.MultiSegmentPacker
+
+
+def _cls_sep(tokenizer):
+    cls = getattr(tokenizer, "cls_token_id", None)
+    sep = getattr(tokenizer, "sep_token_id", None)
+    if cls is None or sep is None:
+        return tokenizer.start_token_id, tokenizer.end_token_id
+    return cls, sep
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooBertMaskedLMPreprocessor(keras_hub.models.BertMaskedLMPreprocessor):
+    """BertMaskedLMPreprocessor packing with the tokenizer's <cls>/<sep> tokens."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        cls, sep = _cls_sep(self.tokenizer)
+        self.packer = _MultiSegmentPacker(
+            start_value=cls, end_value=sep, pad_value=self.tokenizer.pad_token_id,
+            truncate=self.truncate, sequence_length=self.sequence_length)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor):
+    """Strings (or pairs) -> packed classifier inputs, for BERT-style or decoder backbones."""
+
+    def __init__(self, tokenizer, sequence_length=128, truncate="round_robin", style="bert", **kwargs):
+        if style not in ("bert", "decoder"):
+            raise ValueError(f"style must be 'bert' or 'decoder', got {style!r}")
+        self.style = style
+        super().__init__(tokenizer=tokenizer, sequence_length=sequence_length, truncate=truncate,
+                         **kwargs)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        tok = self.tokenizer
+        start, end = _cls_sep(tok) if self.style == "bert" else (tok.start_token_id, tok.end_token_id)
+        self.packer = _MultiSegmentPacker(start_value=start, end_value=end,
+                                          pad_value=tok.pad_token_id, truncate=self.truncate,
+                                          sequence_length=self.sequence_length)
+
+    def call(self, x, y=None, sample_weight=None):
+        out = super().call(x, y, sample_weight)
+        if self.style == "bert":
+            return out
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(out)
+        x = {"token_ids": x["token_ids"], "padding_mask": x["padding_mask"]}
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "style": self.style}
+
+
+class _DecoderTextClassifier(keras_hub.models.TextClassifier):
+    """Decoder backbone + dropout + Dense(num_classes) on the last non-padding token."""
+
+    def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.0,
+                 **kwargs):
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
+                                                   name="classifier_dropout")
+        self.output_dense = keras.layers.Dense(num_classes, activation=activation,
+                                               kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                                               dtype=backbone.dtype_policy, name="logits")
+        # === Functional Model ===
+        inputs = backbone.input
+        hidden = backbone(inputs)
+        mask = ops.cast(inputs["padding_mask"], "int32")
+        last = ops.maximum(ops.sum(mask, axis=1) - 1, 0)
+        pooled = ops.take_along_axis(hidden, ops.expand_dims(ops.expand_dims(last, -1), -1), axis=1)
+        pooled = ops.squeeze(pooled, axis=1)
+        outputs = self.output_dense(self.output_dropout(pooled))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.num_classes = num_classes
+        self.activation = keras.activations.get(activation)
+        self.dropout = dropout
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes,
+                       "activation": keras.activations.serialize(self.activation),
+                       "dropout": self.dropout})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooGPT2TextClassifier(_DecoderTextClassifier):
+    backbone_cls = keras_hub.models.GPT2Backbone
+    preprocessor_cls = ZooTextClassifierPreprocessor
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooLlamaTextClassifier(_DecoderTextClassifier):
+    backbone_cls = keras_hub.models.LlamaBackbone
+    preprocessor_cls = ZooTextClassifierPreprocessor
+
+
+DECODER_CLASSIFIERS = {"gpt": ZooGPT2TextClassifier, "llama": ZooLlamaTextClassifier}
+
+
+def build_classifier(spec, tokenizer, sequence_length=None):
+    """A fine-tunable classifier for a `text_classifier` spec (config has `num_classes`)."""
+    from zoo.registry import get_spec
+
+    base = get_spec(spec.base)
+    backbone = base.build(base, tokenizer, sequence_length).backbone
+    n = spec.config["num_classes"]
+    length = sequence_length or spec.max_sequence_length
+    if base.family == "bert":
+        pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style="bert")
+        return keras_hub.models.BertTextClassifier(backbone=backbone, num_classes=n, preprocessor=pre,
+                                                    dropout=spec.config.get("classifier_dropout", 0.1))
+    pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style="decoder")
+    return DECODER_CLASSIFIERS[base.family](backbone=backbone, num_classes=n, preprocessor=pre,
+                                             dropout=spec.config.get("classifier_dropout", 0.1))
