@@ -36,6 +36,10 @@ class Suite:
 
     name = ""
     families = ("gpt", "llama")
+    # A standalone suite measures its own models (a training ladder, a fixed benchmark
+    # shape): it runs once per invocation, not once per --models entry.
+    standalone = False
+    standalone_key = ""
     primary = ""
     higher_is_better = {}
     title = ""
@@ -173,15 +177,44 @@ def resolve_models(refs):
     return entries
 
 
-def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None):
+def _run_standalone(suite, out, quick, force, seed, family):
+    from benchmarks.leaderboard import write_leaderboard
+
+    config = dict(suite.config(quick), family=family)
+    chash = hashlib.sha256(json.dumps({"suite": suite.name, "config": config, "seed": seed},
+                                      sort_keys=True).encode()).hexdigest()[:16]
+    key = suite.standalone_key + (f"-{family}" if family else "")
+    path = result_path(out, suite.name, key)
+    if not force and read_cached(path, chash):
+        print(f"[harness] {suite.name}/{key}: cached ({path})", file=sys.stderr)
+        return []
+    print(f"[harness] {suite.name}/{key}: running", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    metrics = suite.run_standalone(config, seed, out)
+    result = {"suite": suite.name, "model": key, "metrics": metrics, "config": config, "config_hash": chash,
+              "quick": quick, "model_info": {},
+              "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2))}
+    atomic.write_json(path, result)
+    write_leaderboard(out)
+    return [path]
+
+
+def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None, family=None):
     """Score every model on every suite that applies; returns the list of result paths."""
     from benchmarks.leaderboard import write_leaderboard
 
     out = pathlib.Path(out) if out else DEFAULT_OUT
+    if family is not None:
+        from zoo.registry import FAMILIES
+
+        lookup({f: f for f in FAMILIES}, family, "family")
     suites = resolve_suites(suite_names)
     entries = resolve_models(model_refs)  # validate every name before any work
     written = []
     for suite in suites:
+        if suite.standalone:
+            written += _run_standalone(suite, out, quick, force, seed, family)
+            continue
         for entry in entries:
             path = result_path(out, suite.name, entry.key)
             if not suite.applies_to(entry):

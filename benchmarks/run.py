@@ -28,6 +28,7 @@ def build_parser():
     p.add_argument("--force", action="store_true", help="recompute cached results")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="leaderboard directory (default: the repo's leaderboard/)")
+    p.add_argument("--family", help="model family for suites that build their own models (scaling)")
     return p
 
 
@@ -39,7 +40,8 @@ def main(argv=None):
 
     try:
         paths = run_suites(args.suite.split(","), args.models.split(",") if args.models else None,
-                           quick=args.quick, force=args.force, seed=args.seed, out=args.out)
+                           quick=args.quick, force=args.force, seed=args.seed, out=args.out,
+                           family=args.family)
     except ZooError as e:
         print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2

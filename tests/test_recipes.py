@@ -82,3 +82,19 @@ def test_overrides_and_token_budget():
         load_recipe("gpt-nano", ["train.steps"])
     with pytest.raises(ZooError, match="Did you mean 'gpt-nano'"):
         load_recipe("gpt-nan0")
+
+
+@pytest.mark.parametrize("kind,size", [("wordpiece", 200), ("sentencepiece", 150)])
+def test_subword_tokenizer_is_trained_and_saved_with_the_model(tmp_path, kind, size):
+    from zoo.data.tokenizers import decode, encode
+    from zoo.hub import load_preset
+    from zoo.training.trainer import train_recipe
+
+    result = train_recipe("gpt-nano", overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}",
+                                                         f"data.tokenizer={kind}", f"data.vocabulary_size={size}"],
+                          out=tmp_path / "run", quiet=True)
+    assert 0 < result["val_bpb"] < 20
+    model = load_preset(result["preset"])
+    tok = model.preprocessor.tokenizer
+    assert tok.vocabulary_size() <= size and model.backbone.vocabulary_size == tok.vocabulary_size()
+    assert decode(tok, encode(tok, "the king")).replace(" ", "") == "theking"

@@ -118,7 +118,7 @@ def build_parser():
     s.add_argument("--stream", action="store_true")
     s.set_defaults(func=cmd_generate)
     s = sub.add_parser("bench", help="run benchmark suites (same as benchmarks/run.py)", add_help=False)
-    s.add_argument("bench_args", nargs=argparse.REMAINDER)
+    s.add_argument("bench_args", nargs=argparse.REMAINDER, help="see benchmarks/run.py --help")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser("leaderboard", help="regenerate leaderboard/README.md from results JSON")
     s.add_argument("--dir", default=None, help="leaderboard directory (default: the repo's leaderboard/)")
@@ -129,6 +129,11 @@ def build_parser():
 def main(argv=None):
     from zoo.registry import ZooError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # all of benchmarks/run.py's options pass through
+        from benchmarks.run import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         rc = args.func(args)

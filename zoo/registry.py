@@ -73,6 +73,7 @@ def register(spec):
 def _load_families():
     # Importing a family module registers its sizes.
     from zoo.models import bert, gpt, llama, t5  # noqa: F401
+    from zoo.scaling import ladder  # noqa: F401  (the scaling-ladder rungs)
     from zoo.models import finetuned
 
     if not _FINETUNED:

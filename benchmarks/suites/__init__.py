@@ -1,2 +1,7 @@
 """Benchmark suites: one module each, registered by name on import."""
-from benchmarks.suites import generation, lm  # noqa: F401
+import importlib
+import pkgutil
+
+# Every module in this folder is a suite: adding a suite is adding a file.
+for _info in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_info.name}")

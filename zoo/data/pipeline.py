@@ -38,7 +38,8 @@ def encode_documents(docs, tokenizer):
 def _join_lines(ragged, tokenizer):
     # Subword tokenizers drop newlines; keep line structure with the separator token.
     sep = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.end_token_id
-    rows = [np.asarray(r, np.int32) for r in ragged.to_list()]
+    rows = ragged.to_list() if hasattr(ragged, "to_list") else ragged
+    rows = [np.asarray(r, np.int32) for r in rows]
     out = []
     for r in rows:
         out.append(r)

@@ -62,6 +62,16 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
     if not prompts:
         raise ZooError("no prompts: pass a list with at least one prompt string")
     model = _resolve(model_or_name)
+    from zoo.generation.seq2seq import is_seq2seq
+
+    if is_seq2seq(model):
+        return _generate_seq2seq(model, prompts, stream=stream, return_ids=return_ids, stop=stop,
+                                 max_new_tokens=max_new_tokens, sampler=sampler,
+                                 temperature=temperature, top_k=top_k, top_p=top_p,
+                                 num_beams=num_beams, length_penalty=length_penalty, seed=seed)
+    if not hasattr(model, "generate"):
+        raise ZooError(f"{type(model).__name__} does not generate text (an encoder or classifier): "
+                       "use a causal LM (gpt-*, llama-*) or an encoder-decoder (t5-*)")
     tokenizer = model.preprocessor.tokenizer
     ids = _encode(tokenizer, prompts)
     stop_ids = [tokenizer.end_token_id] if tokenizer.end_token_id is not None else []
@@ -78,6 +88,41 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
         if stream:
             return _stream(engine, tokenizer, ids, kwargs)
         out = engine.generate_ids(ids, **kwargs)
+    except ValueError as e:
+        raise ZooError(str(e).splitlines()[0]) from None
+    texts = [decode(tokenizer, row) for row in out]
+    return list(zip(texts, out)) if return_ids else texts
+
+
+def seq2seq_engine_for(model):
+    from zoo.generation.seq2seq import Seq2SeqEngine
+
+    if model not in _ENGINES:
+        _ENGINES[model] = Seq2SeqEngine(model)
+    return _ENGINES[model]
+
+
+def _generate_seq2seq(model, prompts, stream, return_ids, stop, **kwargs):
+    """Encoder-decoder branch: each prompt is the encoder input; returns the decoded output."""
+    if stream:
+        raise ZooError("streaming is not supported for encoder-decoder models yet: call without "
+                       "stream=True (or --stream)")
+    tokenizer = model.preprocessor.tokenizer
+    ids = []
+    for p in prompts:
+        if not isinstance(p, str):
+            raise ZooError(f"prompts must be strings, got {type(p).__name__}")
+        if p == "":
+            raise ZooError("a prompt is empty: give at least one character of text")
+        ids.append(encode(tokenizer, p))
+    stop_ids = [tokenizer.end_token_id]
+    for s in stop or []:
+        t = encode(tokenizer, s)
+        if len(t) != 1:
+            raise ZooError(f"stop string {s!r} is {len(t)} tokens; stops must be single tokens")
+        stop_ids.append(int(t[0]))
+    try:
+        out = seq2seq_engine_for(model).generate_ids(ids, stop_ids=stop_ids, **kwargs)
     except ValueError as e:
         raise ZooError(str(e).splitlines()[0]) from None
     texts = [decode(tokenizer, row) for row in out]

@@ -102,7 +102,7 @@ class DecodeEngine:
     """
 
     def __init__(self, causal_lm, jit_compile=True, length_buckets=(64, 128, 256, 512, 1024, 2048),
-                 batch_buckets=(1, 2, 4, 8, 16, 32, 64), max_length=None, prefill_chunk=32,
+                 batch_buckets=(1, 2, 4, 8, 16, 32, 64), max_length=None, prefill_chunk=16,
                  stream_chunk=16, attention_segment=64):
         self.causal_lm = causal_lm
         self.backbone = bb = causal_lm.backbone

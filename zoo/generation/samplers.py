@@ -59,8 +59,8 @@ def resolve_sampler(name):
     if key in SAMPLERS:
         return key
     close = difflib.get_close_matches(key, list(SAMPLERS) + list(_ALIASES), n=1, cutoff=0.5)
-    hint = f"; did you mean {_ALIASES.get(close[0], close[0])!r}?" if close else ""
-    raise ValueError(f"unknown sampler {name!r}{hint} (choose from {', '.join(SAMPLERS)})")
+    hint = f" Did you mean {_ALIASES.get(close[0], close[0])!r}?" if close else ""
+    raise ValueError(f"Unknown sampler {name!r}.{hint} Known samplers: {', '.join(SAMPLERS)}")
 
 
 def validate_sampling_args(sampler, temperature, top_k, top_p, num_beams, length_penalty):
@@ -134,7 +134,7 @@ def _threshold_from_sorted(sorted_logits, top_k, top_p, log_norm):
     in_k = idx < top_k
     probs = tf.where(in_k, tf.exp(sorted_logits - log_norm), 0.0)
     before = tf.cumsum(probs, axis=-1, exclusive=True)
-    keep = in_k & ((before < top_p) | (idx == 0))
+    keep = in_k & ((before < top_p) | (idx == 0) | (top_p >= 1.0))
     big = tf.constant(float("inf"), sorted_logits.dtype)
     return tf.reduce_min(tf.where(keep, sorted_logits, big), axis=-1, keepdims=True)
 

@@ -32,6 +32,14 @@ SCHEMA = {
         "vocabulary_size": None,
         "sequence_length": 128,
         "objective": "clm",
+        # Encoder / encoder-decoder objectives and fine-tuning (zoo/training/objective_checks.py).
+        "task": None,
+        "num_classes": None,
+        "passage_lines": 8,
+        "target_length": None,
+        "mask_rate": 0.15,
+        "noise_density": 0.15,
+        "mean_span_length": 3.0,
     },
     "train": {
         "batch_size": 32,
@@ -66,6 +74,9 @@ TYPES = {
     "model": str,
     "init_from": str,
     "data.vocabulary_size": int,
+    "data.task": str,
+    "data.num_classes": int,
+    "data.target_length": int,
     "train.steps": int,
     "train.tokens": int,
     "runtime.devices": (int, list),
@@ -73,12 +84,13 @@ TYPES = {
 }
 CHOICES = {
     "data.tokenizer": ("byte", "wordpiece", "sentencepiece"),
-    "data.objective": ("clm",),
+    "data.objective": ("clm", "mlm_nsp", "span_corruption", "classification", "seq2seq"),
     "train.optimizer": ("adamw",),
     "train.precision": ("float32", "mixed_bfloat16", "auto"),
     "runtime.strategy": ("default", "one_device", "mirrored", "multi_worker", "tpu"),
 }
-POSITIVE = ("data.sequence_length", "data.vocabulary_size", "train.batch_size", "train.steps",
+POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.passage_lines", "data.target_length",
+            "train.batch_size", "train.steps",
             "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
             "train.eval_every", "train.eval_batches", "train.checkpoint_every",
             "train.keep_checkpoints", "runtime.logical_cpus")
@@ -238,6 +250,9 @@ def _finish(recipe, source):
             f"{source}: data.sequence_length {data['sequence_length']} is over {spec.name}'s "
             f"maximum of {spec.max_sequence_length}"
         )
+    from zoo.training.objective_checks import check_objective
+
+    check_objective(recipe, spec, source)
     return recipe
 
 

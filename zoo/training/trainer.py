@@ -29,6 +29,7 @@ from zoo.registry import ZooError, get_spec
 from zoo.training import strategies
 from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
 from zoo.training.schedule import WarmupCosine
+from zoo.training.step import make_train_step
 
 LN2 = math.log(2.0)
 
@@ -146,63 +147,13 @@ class Trainer:
 
     # --- compiled functions -----------------------------------------------------
     def _compile_steps(self):
-        train = self.recipe["train"]
-        accum = train["grad_accum_steps"]
-        global_batch = train["batch_size"]
-        T = self.recipe["data"]["sequence_length"]
-        tokens_global = float(global_batch * T)
-        model, optimizer = self.model, self.optimizer
-        clipnorm = train["clipnorm"]
-        replicas = self.strategy.num_replicas_in_sync
-
-        def loss_sum(x, y):
-            logits = model({"token_ids": x, "padding_mask": tf.ones_like(x)}, training=True)
-            ce = keras.losses.sparse_categorical_crossentropy(
-                y, tf.cast(logits, tf.float32), from_logits=True
-            )
-            return tf.reduce_sum(ce)
-
-        def replica_step(x, y):
-            variables = model.trainable_variables
-            xs, ys = tf.split(x, accum), tf.split(y, accum)
-            grads, total = None, 0.0
-            for xa, ya in zip(xs, ys):  # gradient accumulation (unrolled micro-batches)
-                with tf.GradientTape() as tape:
-                    loss = loss_sum(xa, ya) / tokens_global
-                # Dense gradients: embedding lookups give IndexedSlices outside XLA.
-                g = [tf.convert_to_tensor(t) for t in tape.gradient(loss, variables)]
-                grads = g if grads is None else [a + b for a, b in zip(grads, g)]
-                total += loss
-            ctx = tf.distribute.get_replica_context()
-            # Clip the *global* gradient, then hand each replica 1/R of it: the
-            # optimizer all-reduces (sums) again.
-            grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-            norm = tf.linalg.global_norm(grads)
-            if clipnorm:
-                grads, _ = tf.clip_by_global_norm(grads, clipnorm, use_norm=norm)
-            grads = [g / replicas for g in grads]
-            optimizer.apply_gradients(zip(grads, variables))
-            return total, norm
-
+        train, data = self.recipe["train"], self.recipe["data"]
         jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
-        strategy = self.strategy
-
-        @tf.function(jit_compile=jit, reduce_retracing=True)
-        def _local_step(x, y):
-            return replica_step(x, y)
-
-        @tf.function
-        def train_step(x, y):
-            if jit:
-                loss, norm = _local_step(x, y)
-            else:
-                loss, norm = strategy.run(replica_step, args=(x, y))
-            loss = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
-            norm = strategy.reduce(tf.distribute.ReduceOp.MEAN, norm, axis=None)
-            self.step.assign_add(1)
-            return loss, norm
-
-        self.train_step, self.jit = train_step, jit
+        self.jit = jit
+        self.train_step = make_train_step(
+            self.model, self.optimizer, self.strategy,
+            tokens_per_global_batch=train["batch_size"] * data["sequence_length"],
+            clipnorm=train["clipnorm"], accum=train["grad_accum_steps"], jit=jit, step_counter=self.step)
 
     # --- evaluation -------------------------------------------------------------
     def evaluate(self, max_windows=None):
@@ -230,10 +181,10 @@ class Trainer:
 
     def run(self, resume=None):
         r, train = self.recipe, self.recipe["train"]
+        self._build()
+        start = self._restore(resume)  # a mismatched checkpoint stops here, before any write
         self.run_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(r))
-        self._build()
-        start = self._restore(resume)
         steps = train["steps"]
         T, B = r["data"]["sequence_length"], train["batch_size"]
         self._compile_steps()
@@ -360,5 +311,8 @@ def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
             quiet = True
     if resume and not (run_dir / "checkpoints" / "checkpoint").exists():
         raise ZooError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}; start without --resume")
+    from zoo.data import corpora
+
+    corpora.load_split(resolved["data"]["corpus"], "train")  # bad corpora fail before any write
     trainer = Trainer(resolved, run_dir, install_preset=install, quiet=quiet)
     return trainer.run(resume=resume)

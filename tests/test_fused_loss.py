@@ -1,0 +1,153 @@
+"""The fused, chunked LM head + loss equals the full-logits path: loss and every gradient."""
+import numpy as np
+import pytest
+
+import keras
+import tensorflow as tf
+
+from zoo.training.losses import chunked_lm_loss, lm_head
+from zoo.training.step import full_logits_loss, make_train_step
+
+B, T, V = 2, 12, 37  # N = B·T = 24 tokens
+
+
+def _gpt2():
+    import keras_hub
+
+    keras.utils.set_random_seed(1)
+    bb = keras_hub.models.GPT2Backbone(vocabulary_size=V, num_layers=1, num_heads=2, hidden_dim=16,
+                                       intermediate_dim=32, max_sequence_length=T, dropout=0.0)
+    return keras_hub.models.GPT2CausalLM(bb, preprocessor=None)
+
+
+def _llama():
+    import keras_hub
+
+    keras.utils.set_random_seed(2)
+    bb = keras_hub.models.LlamaBackbone(vocabulary_size=V, num_layers=1, num_query_heads=4,
+                                        num_key_value_heads=2, hidden_dim=16, intermediate_dim=24)
+    return keras_hub.models.LlamaCausalLM(bb, preprocessor=None)
+
+
+MODELS = {"gpt2": _gpt2, "llama": _llama}
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def model(request):
+    keras.mixed_precision.set_global_policy("float32")
+    m = MODELS[request.param]()
+    # Non-trivial logits: scale up the head so the softmax is far from uniform.
+    w, _, _ = lm_head(m)
+    w.assign(w * 40.0)
+    return m
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.integers(0, V, size=(B, T)), tf.int32)
+    y = tf.constant(rng.integers(0, V, size=(B, T)), tf.int32)
+    return x, y
+
+
+def _loss_and_grads(model, loss_fn, x, y, fn_wrap=None):
+    def f(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(model, x, y) / (B * T)
+        return loss, [tf.convert_to_tensor(g) for g in tape.gradient(loss, model.trainable_variables)]
+
+    if fn_wrap:
+        f = fn_wrap(f)
+    loss, grads = f(x, y)
+    return float(loss), [g.numpy() for g in grads]
+
+
+def _assert_close(model, ref, got):
+    (l0, g0), (l1, g1) = ref, got
+    np.testing.assert_allclose(l1, l0, rtol=1e-6)
+    assert len(g0) == len(g1) == len(model.trainable_variables)
+    # Some gradients are exactly zero in theory (attention key bias) and round-off in
+    # practice: absolute tolerance relative to the largest gradient of the model.
+    scale = max(float(np.abs(a).max()) for a in g0)
+    for v, a, b in zip(model.trainable_variables, g0, g1):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6 * scale, err_msg=v.path)
+
+
+def test_head_weights_tied_and_untied(model):
+    w, vocab_major, dtype = lm_head(model)
+    emb = model.backbone.token_embedding
+    if type(model).__name__.startswith("GPT2"):
+        assert vocab_major and w is emb.embeddings and tuple(w.shape) == (V, 16)
+    else:  # Llama's untied output embedding
+        assert not vocab_major and w is emb.reverse_embeddings and tuple(w.shape) == (16, V)
+    assert dtype == tf.float32
+
+
+@pytest.mark.parametrize("mode", ["forward", "recompute"])
+@pytest.mark.parametrize("chunk", [4, 7, 24, 100])  # divides N=24 / does not / = N / > N
+def test_matches_full_logits(model, mode, chunk):
+    x, y = _data()
+    ref = _loss_and_grads(model, full_logits_loss, x, y, tf.function)
+    got = _loss_and_grads(model, lambda m, a, b: chunked_lm_loss(m, a, b, chunk=chunk, mode=mode), x, y,
+                          tf.function)
+    _assert_close(model, ref, got)
+
+
+@pytest.mark.parametrize("mode", ["forward", "recompute"])
+def test_eager_and_dynamic_shapes(model, mode):
+    x, y = _data(1)
+    ref = _loss_and_grads(model, full_logits_loss, x, y)
+    fn = lambda m, a, b: chunked_lm_loss(m, a, b, chunk=5, mode=mode)  # noqa: E731
+    _assert_close(model, ref, _loss_and_grads(model, fn, x, y))  # eager
+    spec = tf.TensorSpec([None, None], tf.int32)  # unknown B·T: the tf.while_loop path
+    dyn = _loss_and_grads(model, fn, x, y, lambda f: tf.function(f, input_signature=[spec, spec]))
+    _assert_close(model, ref, dyn)
+
+
+def test_train_step_xla_matches():
+    """One optimizer step through make_train_step (XLA) lands on the same weights."""
+    keras.mixed_precision.set_global_policy("float32")
+    x, y = _data(2)
+    results = []
+    for loss_fn in (full_logits_loss, chunked_lm_loss):
+        m = _gpt2()
+        opt = keras.optimizers.AdamW(1e-2)
+        opt.build(m.trainable_variables)
+        step = make_train_step(m, opt, tf.distribute.get_strategy(), tokens_per_global_batch=B * T,
+                               clipnorm=1.0, jit=True, loss_fn=loss_fn)
+        loss, norm = step(x, y)
+        results.append((float(loss), float(norm), [v.numpy() for v in m.trainable_variables]))
+    (l0, n0, w0), (l1, n1, w1) = results
+    assert l1 == pytest.approx(l0, rel=1e-6) and n1 == pytest.approx(n0, rel=1e-5)
+    for a, b in zip(w0, w1):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_mixed_bfloat16_close_and_float32_loss():
+    """bf16 matmuls, float32 logsumexp: close to the float32 loss, and a float32 scalar."""
+    keras.mixed_precision.set_global_policy("float32")
+    m32 = _gpt2()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        m16 = _gpt2()
+        m16.set_weights(m32.get_weights())
+        x, y = _data(3)
+        l32 = chunked_lm_loss(m32, x, y, chunk=5)
+        l16 = chunked_lm_loss(m16, x, y, chunk=5)
+        ref16 = full_logits_loss(m16, x, y)
+        assert l16.dtype == tf.float32
+        assert float(l16) == pytest.approx(float(l32), rel=2e-2)
+        assert float(l16) == pytest.approx(float(ref16), rel=1e-2)
+        with tf.GradientTape() as tape:
+            loss = chunked_lm_loss(m16, x, y, chunk=5)
+        grads = tape.gradient(loss, m16.trainable_variables)
+        assert all(g is not None and g.dtype == tf.float32 for g in grads)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_bad_arguments(model):
+    x, y = _data()
+    with pytest.raises(ValueError, match="mode"):
+        chunked_lm_loss(model, x, y, mode="bogus")
+    with pytest.raises(ValueError, match="chunk"):
+        chunked_lm_loss(model, x, y, chunk=0)

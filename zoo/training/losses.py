@@ -1,0 +1,213 @@
+"""A fused, chunked LM head + cross-entropy for keras-hub causal LMs.
+
+`chunked_lm_loss(model, x, y)` is a drop-in `loss_fn` for `make_train_step`: it runs
+`model.backbone` to get the hidden states [B, T, D], then applies the output projection
+(the backbone's `token_embedding` in reverse: the tied embedding matrix [V, D] for GPT-2,
+the untied `reverse_embeddings` [D, V] for Llama) and the cross-entropy a chunk of
+`chunk` tokens at a time, so the [B, T, V] float32 logits (and their gradient) are never
+materialised: only one [chunk, V] block lives at a time.
+
+The projection and the loss sit under one `tf.custom_gradient`. Two exact strategies:
+
+* `mode="forward"` (default, fastest here): each chunk's gradient w.r.t. its logits,
+  softmax − one-hot, comes out of the same fused op as its loss
+  (`SparseSoftmaxCrossEntropyWithLogits`), and is immediately contracted into the small
+  gradients for the hidden states ([chunk, D]) and the head matrix ([V, D], summed over
+  chunks in float32). The backward pass only scales them by the upstream gradient. Head
+  FLOPs: 3 matmuls of 2·N·D·V, like the unfused path.
+* `mode="recompute"`: the forward pass keeps only the loss; the backward pass recomputes
+  each chunk's logits and forms the same gradients (4 matmuls; the classic
+  memory-saving form when the loss may be evaluated without a backward pass).
+
+Both give the same loss and gradients as `zoo.training.step.full_logits_loss` (to float
+round-off in float32). Under `mixed_bfloat16` the matmuls run in bfloat16 (the layer's
+compute dtype, or its `reverse_dtype`) while logsumexp / softmax and the head-gradient
+accumulation run in float32.
+
+Example:
+>>> from zoo.training.losses import chunked_lm_loss
+>>> step = make_train_step(model, optimizer, strategy, tokens_per_global_batch=B * T,
+...                        clipnorm=1.0, loss_fn=chunked_lm_loss)
+"""
+import functools
+
+import tensorflow as tf
+
+DEFAULT_CHUNK = 1024
+
+
+def lm_head(model):
+    """(weight, vocab_major, compute_dtype) of a keras-hub CausalLM's output projection.
+
+    `vocab_major` is True for a tied [V, D] embedding matrix (logits = h·Wᵀ) and False
+    for an untied [D, V] `reverse_embeddings` matrix (logits = h·W).
+    """
+    emb = getattr(getattr(model, "backbone", None), "token_embedding", None)
+    if emb is None or not hasattr(emb, "tie_weights"):
+        raise ValueError(f"{type(model).__name__} has no backbone.token_embedding ReversibleEmbedding; "
+                         "use zoo.training.step.full_logits_loss for it")
+    if getattr(emb, "logit_soft_cap", None) is not None:
+        raise ValueError("chunked_lm_loss does not implement logit_soft_cap; use full_logits_loss")
+    if getattr(emb, "quantization_mode", None):
+        raise ValueError("chunked_lm_loss does not support quantized embeddings")
+    dtype = tf.as_dtype(emb.reverse_dtype or emb.compute_dtype)
+    if emb.tie_weights:
+        return emb.embeddings, True, dtype
+    return emb.reverse_embeddings, False, dtype
+
+
+def _chunk_bounds(n, chunk):
+    return [(s, min(n, s + chunk)) for s in range(0, n, chunk)]
+
+
+def _logits(h, w, vocab_major):
+    return tf.cast(tf.matmul(h, w, transpose_b=vocab_major), tf.float32)
+
+
+def _chunk_grads(h, w, y, vocab_major, scale=None):
+    """Loss sum, dlogits-contracted gradients (dh in h's dtype, dW in float32) of one chunk."""
+    logits = _logits(h, w, vocab_major)
+    loss, dlogits = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=y)
+    if scale is not None:
+        dlogits = dlogits * scale
+    d = tf.cast(dlogits, h.dtype)
+    if vocab_major:  # logits = h Wᵀ, W [V, D]
+        dh = tf.matmul(d, w)
+        dw = tf.matmul(d, h, transpose_a=True)
+    else:  # logits = h W, W [D, V]
+        dh = tf.matmul(d, w, transpose_b=True)
+        dw = tf.matmul(h, d, transpose_a=True)
+    return tf.reduce_sum(loss), dh, tf.cast(dw, tf.float32)
+
+
+def _static_fused(h, w, y, vocab_major, chunk, mode):
+    """h [N, D] with static N; y [N] int. Returns the summed CE (float32), custom gradient."""
+    n = h.shape[0]
+    bounds = _chunk_bounds(n, chunk)
+
+    @tf.custom_gradient
+    def fused(h, w):
+        if mode == "forward":
+            total, dhs, dw = 0.0, [], None
+            for s, e in bounds:
+                loss, dh, dwc = _chunk_grads(h[s:e], w, y[s:e], vocab_major)
+                total += loss
+                dhs.append(dh)
+                dw = dwc if dw is None else dw + dwc
+            dh = tf.concat(dhs, 0) if len(dhs) > 1 else dhs[0]
+
+            def grad(upstream):
+                return (tf.cast(tf.cast(dh, tf.float32) * upstream, h.dtype),
+                        tf.cast(dw * upstream, w.dtype))
+
+            return total, grad
+
+        total = 0.0
+        for s, e in bounds:
+            logits = _logits(h[s:e], w, vocab_major)
+            loss, _ = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=y[s:e])
+            total += tf.reduce_sum(loss)
+
+        def grad(upstream):
+            dhs, dw = [], None
+            for s, e in bounds:
+                _, dh, dwc = _chunk_grads(h[s:e], w, y[s:e], vocab_major, scale=upstream)
+                dhs.append(dh)
+                dw = dwc if dw is None else dw + dwc
+            dh = tf.concat(dhs, 0) if len(dhs) > 1 else dhs[0]
+            return dh, tf.cast(dw, w.dtype)
+
+        return total, grad
+
+    return fused(h, w)
+
+
+def _dynamic_fused(h, w, y, vocab_major, chunk, mode):
+    """The same for an unknown N: pad to whole chunks, loop with tf.while_loop, mask the pad."""
+
+    def run(h, w, upstream, want_grads):
+        n = tf.shape(h)[0]
+        num = (n + chunk - 1) // chunk
+        pad = num * chunk - n
+        hp = tf.pad(h, [[0, pad], [0, 0]])
+        yp = tf.pad(y, [[0, pad]])
+        valid = tf.cast(tf.range(num * chunk) < n, tf.float32)
+
+        def body(i, total, dh_acc, dw_acc):
+            s = i * chunk
+            hc, yc, mc = hp[s:s + chunk], yp[s:s + chunk], valid[s:s + chunk]
+            logits = _logits(hc, w, vocab_major)
+            loss, dlogits = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=yc)
+            total = total + tf.reduce_sum(loss * mc)
+            if want_grads:
+                d = tf.cast(dlogits * (mc * upstream)[:, None], hc.dtype)
+                if vocab_major:
+                    dh, dwc = tf.matmul(d, w), tf.matmul(d, hc, transpose_a=True)
+                else:
+                    dh, dwc = tf.matmul(d, w, transpose_b=True), tf.matmul(hc, d, transpose_a=True)
+                dh_acc = dh_acc.write(i, dh)
+                dw_acc = dw_acc + tf.cast(dwc, tf.float32)
+            return i + 1, total, dh_acc, dw_acc
+
+        dh_acc = tf.TensorArray(h.dtype, size=num, element_shape=[chunk, h.shape[-1]])
+        init = (tf.constant(0), tf.constant(0.0), dh_acc, tf.zeros(tf.shape(w), tf.float32))
+        _, total, dh_acc, dw = tf.while_loop(lambda i, *_: i < num, body, init)
+        dh = dh_acc.concat()[:n] if want_grads else None
+        return total, dh, dw
+
+    @tf.custom_gradient
+    def fused(h, w):
+        if mode == "forward":
+            total, dh, dw = run(h, w, tf.constant(1.0), True)
+
+            def grad(upstream):
+                return (tf.cast(tf.cast(dh, tf.float32) * upstream, h.dtype),
+                        tf.cast(dw * upstream, w.dtype))
+
+            return total, grad
+
+        total, _, _ = run(h, w, None, False)
+
+        def grad(upstream):
+            _, dh, dw = run(h, w, upstream, True)
+            return dh, tf.cast(dw, w.dtype)
+
+        return total, grad
+
+    return fused(h, w)
+
+
+def fused_head_loss(hidden, weight, labels, *, vocab_major=True, chunk=DEFAULT_CHUNK, mode="forward"):
+    """Summed cross-entropy (nats, float32) of `hidden @ head` against `labels`, chunked.
+
+    hidden [..., D] (any float dtype: the matmuls run in it); weight [V, D] when
+    `vocab_major` else [D, V], in hidden's dtype; labels [...] integer. Gradients flow to
+    hidden and weight.
+    """
+    if mode not in ("forward", "recompute"):
+        raise ValueError(f"mode must be 'forward' or 'recompute', got {mode!r}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    d = hidden.shape[-1]
+    h = tf.reshape(hidden, [-1, d])
+    y = tf.reshape(tf.cast(labels, tf.int32), [-1])
+    if h.shape[0] is not None:
+        return _static_fused(h, weight, y, vocab_major, chunk, mode)
+    return _dynamic_fused(h, weight, y, vocab_major, chunk, mode)
+
+
+def chunked_lm_loss(model, x, y, chunk=DEFAULT_CHUNK, mode="forward"):
+    """Summed cross-entropy (nats) of a keras-hub CausalLM on (x, y) without full logits.
+
+    Same contract as `zoo.training.step.full_logits_loss`; use it as make_train_step's
+    `loss_fn` (or `functools.partial(chunked_lm_loss, chunk=..., mode=...)`).
+    """
+    hidden = model.backbone({"token_ids": x, "padding_mask": tf.ones_like(x)}, training=True)
+    weight, vocab_major, dtype = lm_head(model)
+    return fused_head_loss(tf.cast(hidden, dtype), tf.cast(weight, dtype), y,
+                           vocab_major=vocab_major, chunk=chunk, mode=mode)
+
+
+def make_chunked_lm_loss(chunk=DEFAULT_CHUNK, mode="forward"):
+    """A `loss_fn` with fixed chunk size and mode."""
+    return functools.partial(chunked_lm_loss, chunk=chunk, mode=mode)

@@ -1,0 +1,102 @@
+"""Recipe validation for the objectives beyond causal LM (called from recipe._finish).
+
+Which objective fits which model task:
+
+    causal_lm        clm                              (gpt-*, llama-*)
+    masked_lm        mlm_nsp                          (bert-*)
+    seq2seq_lm       span_corruption, seq2seq         (t5-*, t5-nano-folio)
+    text_classifier  classification                   (*-genre)
+
+Every mistake is a one-line ZooError naming the file and the key.
+"""
+from zoo.registry import ZooError
+
+OBJECTIVES_OF_TASK = {
+    "causal_lm": ("clm",),
+    "masked_lm": ("mlm_nsp",),
+    "seq2seq_lm": ("span_corruption", "seq2seq"),
+    "text_classifier": ("classification",),
+}
+
+
+def _models_for(objective):
+    from zoo.registry import list_models
+
+    tasks = [t for t, objs in OBJECTIVES_OF_TASK.items() if objective in objs]
+    return [s.name for s in list_models() if s.task in tasks]
+
+
+def check_objective(recipe, spec, source="<recipe>"):
+    data = recipe["data"]
+    objective = data["objective"]
+    allowed = OBJECTIVES_OF_TASK.get(spec.task, ())
+    if objective not in allowed:
+        fits = ", ".join(_models_for(objective)[:6])
+        raise ZooError(
+            f"{source}: data.objective '{objective}' does not fit {spec.name} (a {spec.task} model, "
+            f"objective {' or '.join(allowed) or 'none'}); models for {objective}: {fits}"
+        )
+    for key in ("mask_rate", "noise_density"):
+        if not 0.0 < float(data[key]) < 1.0:
+            raise ZooError(f"{source}: 'data.{key}' must be between 0 and 1, got {data[key]}")
+    if float(data["mean_span_length"]) < 1.0:
+        raise ZooError(f"{source}: 'data.mean_span_length' must be >= 1, got {data['mean_span_length']}")
+    if objective in ("classification", "seq2seq"):
+        from zoo.data.labelled import check_task
+
+        check_task(data["task"], objective, source)
+    elif data["task"] is not None:
+        raise ZooError(f"{source}: data.task is for fine-tuning (objective classification or seq2seq); "
+                       f"remove it for objective '{objective}'")
+    if data["num_classes"] is not None:
+        if objective != "classification":
+            raise ZooError(f"{source}: data.num_classes is only for objective classification")
+        if data["num_classes"] < 2:
+            raise ZooError(f"{source}: a classifier needs at least 2 classes, data.num_classes is "
+                           f"{data['num_classes']}")
+    if data["target_length"] is not None and data["target_length"] > spec.max_sequence_length:
+        raise ZooError(f"{source}: data.target_length {data['target_length']} is over {spec.name}'s "
+                       f"maximum of {spec.max_sequence_length}")
+    if objective == "span_corruption" and data["tokenizer"] != "byte":
+        raise ZooError(f"{source}: span corruption needs the byte tokenizer's <extra_id_N> sentinels: "
+                       "set data.tokenizer: byte")
+    if objective in ("classification", "seq2seq") and data["tokenizer"] != "byte" and recipe.get("init_from"):
+        raise ZooError(f"{source}: fine-tuning from init_from uses the pretrained model's tokenizer: "
+                       "set data.tokenizer: byte")
+    init = recipe.get("init_from")
+    if init:
+        check_init_family(init, spec, source)
+
+
+def family_of_preset(path):
+    """The zoo family of a keras-hub preset directory, from its backbone class."""
+    import json
+    import pathlib
+
+    config = json.loads((pathlib.Path(path) / "config.json").read_text())
+    name = config.get("class_name", "") or config.get("registered_name", "")
+    for key, family in (("GPT2", "gpt"), ("Llama", "llama"), ("Bert", "bert"), ("T5", "t5")):
+        if key in name:
+            return family
+    return name or "unknown"
+
+
+def check_init_family(init, spec, source="<recipe>"):
+    """init_from (a registered name or a preset dir) must be of the model's family."""
+    import pathlib
+
+    from zoo.registry import MODELS, did_you_mean, get_spec, list_models
+
+    if pathlib.Path(init).is_dir():
+        if not (pathlib.Path(init) / "config.json").is_file():
+            raise ZooError(f"{source}: init_from '{init}' is not a keras-hub preset (no config.json)")
+        family = family_of_preset(init)
+    else:
+        list_models()  # loads the registry
+        if init not in MODELS:
+            raise ZooError(f"{source}: init_from '{init}' is neither a registered model nor a preset "
+                           f"directory.{did_you_mean(init, MODELS)}")
+        family = get_spec(init).family
+    if family != spec.family:
+        raise ZooError(f"{source}: init_from '{init}' is a {family} model; {spec.name} is a {spec.family} "
+                       f"model: fine-tune from a {spec.family} preset (e.g. {spec.base or spec.name})")

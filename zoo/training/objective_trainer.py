@@ -1,0 +1,733 @@
+"""Training for the objectives beyond causal LM, on the same recipe / run-dir / preset
+conventions as the causal-LM trainer (`zoo.training.trainer`):
+
+* ``mlm_nsp`` (BERT): masked-LM + next-sentence prediction, both heads trained jointly
+  (loss = mean MLM cross-entropy over selected tokens + mean NSP cross-entropy); logs
+  mlm_loss, mlm_acc, nsp_loss, nsp_acc. The saved preset is the keras-hub BertMaskedLM;
+  the NSP head is saved beside it (`nsp_head.weights.npz`).
+* ``span_corruption`` (T5): mean cross-entropy per target token; logs loss and token acc.
+* ``classification``: a text classifier (BertTextClassifier, or a decoder with a
+  last-token head); logs loss and acc; final accuracy and macro-F1 on validation and test.
+* ``seq2seq``: teacher-forced cross-entropy; final greedy-decoded BLEU / chrF / ROUGE-L
+  on validation and test beside the copy-the-input baseline.
+
+Batches are seeded numpy functions of (seed, step) (`zoo.data.objectives`), fed through
+tf.data, so a resumed run sees the same batches. With `init_from` (a registered name or a
+preset directory) the backbone weights come from that preset; a registered name without
+a trained preset is trained first with its default recipe.
+
+The run directory holds recipe.yaml, metrics.jsonl, tb/, checkpoints/ and preset/; a run
+without --out also installs the preset as $ZOO_HOME/models/<model>.
+
+>>> from zoo.training.objective_trainer import train_objective_recipe
+>>> from zoo.training.recipe import load_recipe
+>>> r = load_recipe("bert-nano", ["train.steps=20", "train.warmup_steps=2"])
+>>> result = train_objective_recipe("bert-nano", r, out="/tmp/zoo-bert")
+"""
+import json
+import math
+import pathlib
+import signal
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import atomic, paths
+from zoo.data import objectives as O
+from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
+from zoo.registry import ZooError, get_spec
+from zoo.training import strategies
+from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
+from zoo.training.schedule import WarmupCosine
+
+EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
+
+
+def _ce(labels, logits):
+    return keras.losses.sparse_categorical_crossentropy(labels, tf.cast(logits, tf.float32),
+                                                        from_logits=True)
+
+
+def _correct(labels, logits):
+    return tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), tf.cast(labels, tf.int32)),
+                   tf.float32)
+
+
+def _spec(arrays):
+    return {k: tf.TensorSpec((None,) + v.shape[1:], tf.as_dtype(v.dtype)) for k, v in arrays.items()}
+
+
+# ============================================================================ objectives
+
+
+class Objective:
+    """One objective: model, batches, loss terms, evaluation. Subclasses fill these in."""
+
+    loss_terms = ()
+    logged = ()
+
+    def __init__(self, recipe, spec, tokenizer):
+        self.recipe, self.spec, self.tokenizer = recipe, spec, tokenizer
+        self.data, self.train_cfg = recipe["data"], recipe["train"]
+        self.T = self.data["sequence_length"]
+        self.extra = {}  # extra trackable layers (checkpointed, trained)
+
+    def build(self):
+        self.model = self.spec.build(self.spec, self.tokenizer, self.T)
+        return self.model
+
+    @property
+    def backbone(self):
+        return self.model.backbone
+
+    def variables(self):
+        vs = list(self.model.trainable_variables)
+        for layer in self.extra.values():
+            vs += list(layer.trainable_variables)
+        return vs
+
+    def train_batch(self, step, batch_size, seed):
+        raise NotImplementedError
+
+    def terms(self, batch, training):
+        """dict name -> (sum, weight) tensors; loss = sum over loss_terms of sum/weight."""
+        raise NotImplementedError
+
+    def evaluate(self, score, batches=None, final=False):
+        raise NotImplementedError
+
+    def save_extra(self, preset_dir):
+        pass
+
+    def summary(self, result):
+        return {}
+
+    # helpers
+    def _eval_terms(self, score, batch_iter):
+        totals = {}
+        for batch in batch_iter:
+            out = score({k: tf.constant(v) for k, v in batch.items()})
+            for name, (s, w) in out.items():
+                a, b = totals.get(name, (0.0, 0.0))
+                totals[name] = (a + float(s), b + float(w))
+        return {name: s / max(w, 1e-9) for name, (s, w) in totals.items()}
+
+
+class MlmNsp(Objective):
+    loss_terms = ("mlm_loss", "nsp_loss")
+    logged = ("mlm_loss", "mlm_acc", "nsp_loss", "nsp_acc")
+
+    def build(self):
+        from zoo.models.bert.builder import build_nsp_head
+
+        super().build()
+        self.extra["nsp_head"] = build_nsp_head(self.spec.config["hidden_dim"])
+        corpus = self.data["corpus"]
+        key = (type(self.tokenizer).__name__, self.tokenizer.vocabulary_size())
+        self.train_lines = O.line_corpus(str(corpus), "train", key, self.tokenizer)
+        self.val_lines = O.line_corpus(str(corpus), "validation", key, self.tokenizer)
+        return self.model
+
+    def _batch(self, lines, rng, batch_size):
+        return O.mlm_nsp_batch(lines, batch_size, self.T, rng, self.tokenizer, rate=self.data["mask_rate"])
+
+    def train_batch(self, step, batch_size, seed):
+        return self._batch(self.train_lines, np.random.default_rng([seed, step]), batch_size)
+
+    def terms(self, b, training):
+        out = self.backbone({"token_ids": b["token_ids"], "segment_ids": b["segment_ids"],
+                             "padding_mask": tf.cast(b["padding_mask"], tf.int32)}, training=training)
+        mlm = self.model.masked_lm_head(out["sequence_output"], mask_positions=b["mask_positions"])
+        nsp = self.extra["nsp_head"](out["pooled_output"])
+        w = tf.cast(b["mask_weights"], tf.float32)
+        n_mask = tf.reduce_sum(w)
+        n_ex = tf.cast(tf.shape(b["nsp_labels"])[0], tf.float32)
+        return {"mlm_loss": (tf.reduce_sum(_ce(b["mask_ids"], mlm) * w), n_mask),
+                "mlm_acc": (tf.reduce_sum(_correct(b["mask_ids"], mlm) * w), n_mask),
+                "nsp_loss": (tf.reduce_sum(_ce(b["nsp_labels"], nsp)), n_ex),
+                "nsp_acc": (tf.reduce_sum(_correct(b["nsp_labels"], nsp)), n_ex)}
+
+    def eval_batches(self, lines, n_batches, batch_size=32):
+        for i in range(n_batches):
+            yield self._batch(lines, np.random.default_rng([EVAL_SEED, i]), batch_size)
+
+    def evaluate(self, score, batches=None, final=False):
+        n = batches or 64  # final: 64 x 32 pairs of the validation split
+        m = self._eval_terms(score, self.eval_batches(self.val_lines, n))
+        out = {f"val_{k}": v for k, v in m.items()}
+        out["val_loss"] = m["mlm_loss"] + m["nsp_loss"]
+        return out
+
+    def save_extra(self, preset_dir):
+        from zoo.models.bert.builder import save_nsp_head
+
+        save_nsp_head(self.extra["nsp_head"], preset_dir)
+
+
+class SpanCorruption(Objective):
+    loss_terms = ("loss",)
+    logged = ("acc",)
+
+    def build(self):
+        from zoo.data import pipeline
+
+        super().build()
+        self.sentinels = O.sentinel_ids(self.tokenizer)
+        corpus = self.data["corpus"]
+        self.train_ids = pipeline.token_stream(corpus, "train", self.tokenizer)
+        self.val_ids = pipeline.token_stream(corpus, "validation", self.tokenizer)
+        self.raw_length, self.target_length = O.span_lengths(
+            self.T, self.data["noise_density"], self.data["mean_span_length"], len(self.sentinels))
+        return self.model
+
+    def _batch(self, ids, rng, batch_size):
+        tok = self.tokenizer
+        b = O.span_batch(ids, batch_size, self.T, rng, self.sentinels, tok.end_token_id, tok.pad_token_id,
+                         self.data["noise_density"], self.data["mean_span_length"])
+        return b
+
+    def train_batch(self, step, batch_size, seed):
+        return self._batch(self.train_ids, np.random.default_rng([seed, step]), batch_size)
+
+    def terms(self, b, training):
+        logits = self.model({k: b[k] for k in ("encoder_token_ids", "encoder_padding_mask",
+                                               "decoder_token_ids", "decoder_padding_mask")},
+                            training=training)
+        w = tf.cast(b["label_weights"], tf.float32)
+        n = tf.reduce_sum(w)
+        return {"loss": (tf.reduce_sum(_ce(b["labels"], logits) * w), n),
+                "acc": (tf.reduce_sum(_correct(b["labels"], logits) * w), n)}
+
+    def evaluate(self, score, batches=None, final=False):
+        n = batches or 32
+        m = self._eval_terms(score, (self._batch(self.val_ids, np.random.default_rng([EVAL_SEED, i]), 32)
+                                     for i in range(n)))
+        return {"val_loss": m["loss"], "val_acc": m["acc"]}
+
+    def summary(self, result):
+        return {"raw_length": self.raw_length, "target_length": self.target_length}
+
+
+class _Labelled(Objective):
+    """Shared by classification and seq2seq: examples from zoo.data.labelled."""
+
+    def load(self):
+        from zoo.data.labelled import load_examples
+
+        task, obj = self.data["task"], self.data["objective"]
+        self.splits, self.labels = {}, None
+        for split in ("train", "validation", "test"):
+            rows, labels = load_examples(task, split, obj, self.data["passage_lines"])
+            self.labels = self.labels or labels
+            if not rows and split == "train":
+                raise ZooError(f"data.task '{task}' has no training examples")
+            inputs = O.encode_many(self.tokenizer, [x for x, _ in rows])
+            self.splits[split] = (rows, inputs)
+
+    def train_batch(self, step, batch_size, seed):
+        rows, inputs = self.splits["train"]
+        idx = O.epoch_indices(len(rows), seed, step, batch_size)
+        return self.arrays(idx, "train")
+
+    def eval_iter(self, split, batch_size, limit=None):
+        rows, _ = self.splits[split]
+        n = len(rows) if limit is None else min(limit, len(rows))
+        for lo in range(0, n, batch_size):
+            idx = np.arange(lo, min(n, lo + batch_size))
+            pad = batch_size - len(idx)
+            b = self.arrays(np.concatenate([idx, np.zeros(pad, int)]), split)
+            b["example_weights"] = (np.arange(batch_size) < len(idx)).astype(np.float32)
+            yield b
+
+
+class Classification(_Labelled):
+    loss_terms = ("loss",)
+    logged = ("acc",)
+
+    def build(self):
+        self.load()
+        labels_seen = sorted({y for _, y in self.splits["train"][0]})
+        n = self.data["num_classes"] or len(self.labels)
+        if len(self.labels) < 2 or len(labels_seen) < 2:
+            raise ZooError(f"data.task '{self.data['task']}' has one class ({self.labels[0]!r}) in its "
+                           "training examples: a classifier needs at least 2 classes")
+        if n < len(self.labels):
+            raise ZooError(f"data.num_classes {n} is less than the {len(self.labels)} labels of "
+                           f"data.task '{self.data['task']}': raise it or leave it unset")
+        self.num_classes = n
+        spec = self.spec
+        if spec.config.get("num_classes") != n:
+            import dataclasses
+
+            spec = dataclasses.replace(spec, config={**spec.config, "num_classes": n})
+        self.model = spec.build(spec, self.tokenizer, self.T)
+        self.bert = spec.family == "bert"
+        return self.model
+
+    def arrays(self, idx, split):
+        rows, inputs = self.splits[split]
+        tok = self.tokenizer
+        if self.bert:
+            start = tok.cls_token_id if getattr(tok, "cls_token_id", None) is not None else tok.start_token_id
+            end = tok.sep_token_id if getattr(tok, "sep_token_id", None) is not None else tok.end_token_id
+        else:
+            start, end = tok.start_token_id, tok.end_token_id
+        ids = O.pack_rows([inputs[i] for i in idx], self.T, start, end, tok.pad_token_id)
+        b = {"token_ids": ids, "padding_mask": ids != tok.pad_token_id,
+             "labels": np.array([rows[i][1] for i in idx], np.int32),
+             "example_weights": np.ones(len(idx), np.float32)}
+        if self.bert:
+            b["segment_ids"] = np.zeros_like(ids)
+        return b
+
+    def _logits(self, b, training):
+        x = {"token_ids": b["token_ids"], "padding_mask": tf.cast(b["padding_mask"], tf.int32)}
+        if self.bert:
+            x["segment_ids"] = b["segment_ids"]
+        return self.model(x, training=training)
+
+    def terms(self, b, training):
+        logits = self._logits(b, training)
+        w = b["example_weights"]
+        n = tf.reduce_sum(w)
+        return {"loss": (tf.reduce_sum(_ce(b["labels"], logits) * w), n),
+                "acc": (tf.reduce_sum(_correct(b["labels"], logits) * w), n)}
+
+    def predict_fn(self):
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def predict(b):
+            return tf.argmax(self._logits(b, False), -1, output_type=tf.int32)
+        return predict
+
+    def scores(self, split, batch_size=64):
+        """accuracy, macro-F1 (and predictions) on a whole split."""
+        from benchmarks import metrics
+
+        predict = self.predict_fn()
+        rows, _ = self.splits[split]
+        preds = []
+        for b in self.eval_iter(split, batch_size):
+            p = predict({k: tf.constant(v) for k, v in b.items()}).numpy()
+            preds.extend(p[b["example_weights"] > 0].tolist())
+        truth = [y for _, y in rows]
+        labels = list(range(self.num_classes))
+        majority = max(set(truth), key=truth.count)
+        return {"acc": metrics.accuracy(truth, preds), "macro_f1": metrics.macro_f1(truth, preds, labels),
+                "majority_acc": truth.count(majority) / len(truth), "n": len(truth)}
+
+    def evaluate(self, score, batches=None, final=False):
+        limit = None if final else (batches or 16) * 32
+        m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
+        out = {"val_loss": m["loss"], "val_acc": m["acc"]}
+        if final:
+            for split, tag in (("validation", "val"), ("test", "test")):
+                s = self.scores(split)
+                out.update({f"{tag}_acc": s["acc"], f"{tag}_macro_f1": s["macro_f1"],
+                            f"{tag}_majority_acc": s["majority_acc"], f"{tag}_examples": s["n"]})
+        return out
+
+    def summary(self, result):
+        return {"labels": self.labels}
+
+
+class Seq2Seq(_Labelled):
+    loss_terms = ("loss",)
+    logged = ("acc",)
+
+    def build(self):
+        self.load()
+        self.target_length = self.data["target_length"] or self.T
+        return super().build()
+
+    def arrays(self, idx, split):
+        rows, inputs = self.splits[split]
+        tok = self.tokenizer
+        if not hasattr(self, "_targets"):
+            self._targets = {}
+        if split not in self._targets:
+            self._targets[split] = O.encode_many(tok, [y for _, y in rows])
+        targets = self._targets[split]
+        enc = O.pack_targets([inputs[i] for i in idx], self.T, tok.end_token_id, tok.pad_token_id)
+        tgt = O.pack_targets([targets[i] for i in idx], self.target_length, tok.end_token_id, tok.pad_token_id)
+        b = O.seq2seq_arrays(enc, tgt, tok.pad_token_id)
+        b["example_weights"] = np.ones(len(idx), np.float32)
+        return b
+
+    def terms(self, b, training):
+        logits = self.model({k: b[k] for k in ("encoder_token_ids", "encoder_padding_mask",
+                                               "decoder_token_ids", "decoder_padding_mask")},
+                            training=training)
+        w = tf.cast(b["label_weights"], tf.float32) * b["example_weights"][:, tf.newaxis]
+        n = tf.reduce_sum(w)
+        return {"loss": (tf.reduce_sum(_ce(b["labels"], logits) * w), n),
+                "acc": (tf.reduce_sum(_correct(b["labels"], logits) * w), n)}
+
+    def generation_scores(self, split, limit=None):
+        """Greedy outputs vs references: BLEU / chrF / ROUGE-L, and the copy baseline."""
+        from benchmarks import metrics
+        from zoo.data.tokenizers import decode
+        from zoo.generation.seq2seq import Seq2SeqEngine
+
+        rows, inputs = self.splits[split]
+        rows, inputs = rows[:limit] if limit else rows, inputs[:limit] if limit else inputs
+        if getattr(self, "_engine", None) is None:
+            self._engine = Seq2SeqEngine(self.model, max_encoder_length=self.T)
+        engine = self._engine
+        ids = [list(x[: self.T - 1]) for x in inputs]
+        out = engine.generate_ids(ids, max_new_tokens=self.target_length - 1)
+        hyps = [decode(self.tokenizer, o) for o in out]
+        refs = [y for _, y in rows]
+        copy = [x for x, _ in rows]
+        res = {"bleu": metrics.bleu(hyps, refs)["score"], "chrf": metrics.chrf(hyps, refs)["score"],
+               "rouge_l": metrics.rouge_l(hyps, refs)["score"],
+               "copy_bleu": metrics.bleu(copy, refs)["score"], "copy_chrf": metrics.chrf(copy, refs)["score"],
+               "copy_rouge_l": metrics.rouge_l(copy, refs)["score"], "examples": len(refs)}
+        return res, list(zip(copy[:5], hyps[:5], refs[:5]))
+
+    def evaluate(self, score, batches=None, final=False):
+        limit = None if final else (batches or 16) * 32
+        m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
+        out = {"val_loss": m["loss"], "val_acc": m["acc"]}
+        if final:
+            for split, tag in (("validation", "val"), ("test", "test")):
+                s, examples = self.generation_scores(split)
+                out.update({f"{tag}_{k}": v for k, v in s.items()})
+                out[f"{tag}_samples"] = examples
+        return out
+
+
+OBJECTIVES = {"mlm_nsp": MlmNsp, "span_corruption": SpanCorruption, "classification": Classification,
+              "seq2seq": Seq2Seq}
+
+
+# ============================================================================ init_from
+
+
+def _train_any(recipe_name, quiet):
+    """Train a recipe by name with whichever trainer its objective needs."""
+    r = load_recipe(recipe_name)
+    if r["data"]["objective"] == "clm":
+        from zoo.training.trainer import train_recipe
+
+        return train_recipe(recipe_name, quiet=quiet)
+    return train_objective_recipe(recipe_name, r, quiet=quiet)
+
+
+def ensure_init_preset(init, quiet=False):
+    """The preset directory init_from points to; a registered name without a trained
+    preset is trained first with its default recipe."""
+    from zoo.hub import check_preset_dir
+
+    if pathlib.Path(init).is_dir():
+        check_preset_dir(init)
+        return pathlib.Path(init)
+    spec = get_spec(init)
+    preset = paths.preset_dir(init)
+    if not (preset / "task.json").is_file():
+        if not spec.default_recipe:
+            raise ZooError(f"init_from '{init}' has no trained preset in {preset.parent} and no recipe "
+                           f"to train it: train it first (zoo train RECIPE) or point init_from at a preset")
+        print(f"zoo: init_from {init}: no trained preset, training recipes/{spec.default_recipe}.yaml first",
+              file=sys.stderr, flush=True)
+        _train_any(spec.default_recipe, quiet)
+    return preset
+
+
+_SHAPE_KEYS = ("vocabulary_size", "num_layers", "num_heads", "num_query_heads", "num_key_value_heads",
+               "hidden_dim", "intermediate_dim", "max_sequence_length", "key_value_dim",
+               "use_gated_activation", "tie_embedding_weights", "num_segments")
+
+
+def load_backbone_weights(model, init, spec, quiet=False):
+    """Copy the backbone weights of the init preset into `model`, after checking family and shape."""
+    import keras_hub
+
+    from zoo.training.objective_checks import check_init_family, family_of_preset
+
+    check_init_family(init, spec, "init_from")
+    preset = ensure_init_preset(init, quiet)
+    if family_of_preset(preset) != spec.family:
+        raise ZooError(f"init_from '{init}' ({preset}) is a {family_of_preset(preset)} preset; {spec.name} "
+                       f"is a {spec.family} model: fine-tune from a {spec.family} preset")
+    source = json.loads((preset / "config.json").read_text())["config"]
+    ours = model.backbone.get_config()
+    diff = [f"{k} {source.get(k)} vs {ours.get(k)}" for k in _SHAPE_KEYS
+            if (k in source or k in ours) and source.get(k) != ours.get(k)]
+    if diff:
+        raise ZooError(f"init_from '{init}' has another shape than {spec.name} ({'; '.join(diff)}): "
+                       f"fine-tune from a preset of {spec.base or 'the same shape'}")
+    backbone = keras_hub.models.Backbone.from_preset(str(preset))
+    model.backbone.set_weights(backbone.get_weights())
+    return preset
+
+
+# ============================================================================ trainer
+
+
+class ObjectiveTrainer:
+    def __init__(self, recipe, run_dir, install_preset=None, quiet=False):
+        self.recipe = recipe
+        self.run_dir = pathlib.Path(run_dir)
+        self.install_preset = install_preset
+        self.quiet = quiet
+        self.spec = get_spec(recipe["model"])
+        self._stop_signal = None
+        self.init_preset = None
+
+    def _tokenizer(self):
+        data = self.recipe["data"]
+        if self.recipe.get("init_from") or data["tokenizer"] == "byte":
+            return ZooByteTokenizer()
+        from zoo.data import corpora
+
+        lines = corpora.load_text(data["corpus"], "train").split("\n")
+        return build_tokenizer(data["tokenizer"], lines, data["vocabulary_size"])
+
+    def _build(self):
+        r, train = self.recipe, self.recipe["train"]
+        configure = getattr(strategies, "configure_logical_cpus", None)
+        if configure:
+            configure(r["runtime"].get("logical_cpus"))
+        keras.utils.set_random_seed(train["seed"])
+        if r["runtime"].get("deterministic"):
+            tf.config.experimental.enable_op_determinism()
+        self.precision = strategies.resolve_precision(train["precision"])
+        keras.mixed_precision.set_global_policy(self.precision)
+        self.strategy = strategies.make_strategy(r["runtime"])
+        self.tokenizer = self._tokenizer()
+        self.objective = OBJECTIVES[r["data"]["objective"]](r, self.spec, self.tokenizer)
+        with self.strategy.scope():
+            self.model = self.objective.build()
+            if r.get("init_from"):
+                self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec, self.quiet)
+            self.schedule = WarmupCosine(train["learning_rate"], train["warmup_steps"], train["steps"],
+                                         train["min_lr_ratio"])
+            self.optimizer = keras.optimizers.AdamW(learning_rate=self.schedule,
+                                                    weight_decay=train["weight_decay"],
+                                                    beta_1=train["beta_1"], beta_2=train["beta_2"])
+            self.optimizer.exclude_from_weight_decay(
+                var_names=["bias", "gamma", "beta", "scale", "layer_norm", "layernorm", "embeddings"])
+            self.variables = self.objective.variables()
+            self.optimizer.build(self.variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step,
+                                        **self.objective.extra)
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(self.run_dir / "checkpoints"),
+                                                  max_to_keep=train["keep_checkpoints"])
+
+    def _restore(self, resume):
+        latest = self.manager.latest_checkpoint
+        if latest and resume is not False:
+            try:
+                self.ckpt.restore(latest).assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.OpError) as e:
+                raise ZooError(f"checkpoint {latest} does not match {self.spec.name}'s shape "
+                               f"({str(e).splitlines()[0][:120]}); use a new --out directory or delete "
+                               f"{self.manager.directory}") from None
+            if not self.quiet:
+                print(f"zoo: resumed from {latest} at step {int(self.step.numpy())}", file=sys.stderr)
+            return int(self.step.numpy())
+        return 0
+
+    def _compile(self):
+        train, obj = self.recipe["train"], self.objective
+        variables, optimizer, clipnorm = self.variables, self.optimizer, train["clipnorm"]
+        replicas = self.strategy.num_replicas_in_sync
+        loss_terms = obj.loss_terms
+
+        def replica_step(batch):
+            with tf.GradientTape() as tape:
+                terms = obj.terms(batch, True)
+                loss = tf.add_n([terms[k][0] / tf.maximum(terms[k][1], 1.0) for k in loss_terms])
+            grads = [tf.convert_to_tensor(g) if g is not None else tf.zeros_like(v)
+                     for g, v in zip(tape.gradient(loss, variables), variables)]
+            ctx = tf.distribute.get_replica_context()
+            grads = [g / replicas for g in ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)]
+            norm = tf.linalg.global_norm(grads)
+            if clipnorm:
+                grads, _ = tf.clip_by_global_norm(grads, clipnorm, use_norm=norm)
+            # The optimizer sums replica gradients again: hand each replica 1/R of the mean.
+            optimizer.apply_gradients(zip([g / replicas for g in grads], variables))
+            means = {k: s / tf.maximum(w, 1.0) for k, (s, w) in terms.items()}
+            return loss, norm, means
+
+        jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
+        strategy = self.strategy
+
+        @tf.function(jit_compile=jit, reduce_retracing=True)
+        def local_step(batch):
+            return replica_step(batch)
+
+        @tf.function
+        def train_step(batch):
+            if jit:
+                loss, norm, means = local_step(batch)
+            else:
+                loss, norm, means = strategy.run(replica_step, args=(batch,))
+                loss = strategy.reduce(tf.distribute.ReduceOp.MEAN, loss, axis=None)
+                norm = strategy.reduce(tf.distribute.ReduceOp.MEAN, norm, axis=None)
+                means = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in means.items()}
+            self.step.assign_add(1)
+            return loss, norm, means
+
+        @tf.function(jit_compile=jit, reduce_retracing=True)
+        def score(batch):
+            return obj.terms(batch, False)
+
+        self.train_step, self.score, self.jit = train_step, score, jit
+
+    def _dataset(self, start, steps):
+        train, obj = self.recipe["train"], self.objective
+        B, seed = train["batch_size"], train["seed"]
+        example = obj.train_batch(0, B, seed)
+        signature = _spec(example)
+
+        def gen():
+            for s in range(start, steps):
+                yield obj.train_batch(s, B, seed)
+
+        ds = tf.data.Dataset.from_generator(gen, output_signature=signature).prefetch(2)
+        if self.strategy.num_replicas_in_sync > 1 or self.recipe["runtime"]["strategy"] != "default":
+            ds = self.strategy.experimental_distribute_dataset(ds)
+        return ds
+
+    def evaluate(self, batches=None, final=False):
+        return self.objective.evaluate(self.score, batches=batches, final=final)
+
+    def _on_sigterm(self, signum, frame):
+        self._stop_signal = signum
+
+    def run(self, resume=None):
+        from zoo.training.trainer import MetricsLog, TrainingStopped
+
+        r, train = self.recipe, self.recipe["train"]
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(r))
+        self._build()
+        start = self._restore(resume)
+        steps, B = train["steps"], train["batch_size"]
+        if B % self.strategy.num_replicas_in_sync:
+            raise ZooError(f"train.batch_size {B} is not divisible by the "
+                           f"{self.strategy.num_replicas_in_sync} replicas")
+        self._compile()
+        log = MetricsLog(self.run_dir / "metrics.jsonl", start)
+        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        ds = self._dataset(start, steps)
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        names = ("loss",) + tuple(self.objective.logged)
+        bar = None if self.quiet else keras.utils.Progbar(steps, stateful_metrics=list(names) + ["ex/s"])
+        t_last, train_seconds, last_step = time.perf_counter(), 0.0, start
+        window = []
+        result = {}
+        try:
+            step = start
+            for batch in ds:
+                loss, norm, means = self.train_step(batch)
+                step += 1
+                window.append((loss, means))
+                if step % train["log_every"] == 0 or step == steps or self._stop_signal:
+                    now = time.perf_counter()
+                    train_seconds += now - t_last
+                    avg = {"loss": float(np.mean([float(lv) for lv, _ in window]))}
+                    for k in self.objective.logged:
+                        avg[k] = float(np.mean([float(m[k]) for _, m in window]))
+                    if not math.isfinite(avg["loss"]):
+                        raise TrainingStopped(
+                            f"loss became {avg['loss']} at step {step}; the last good checkpoint is kept in "
+                            f"{self.manager.directory}: lower train.learning_rate or raise train.warmup_steps")
+                    ex_s = (step - last_step) * B / max(1e-9, now - t_last)
+                    rec = {"step": step, **avg, "lr": float(self.schedule(step)), "grad_norm": float(norm),
+                           "examples": step * B, "elapsed": round(train_seconds, 3), "ex_s": round(ex_s, 1)}
+                    log.write(rec)
+                    with writer.as_default(step=step):
+                        for k in names + ("lr", "grad_norm"):
+                            tf.summary.scalar(k, rec[k])
+                    if bar:
+                        bar.update(step, [(k, avg[k]) for k in names] + [("ex/s", ex_s)])
+                    window, last_step, t_last = [], step, time.perf_counter()
+                if step % train["eval_every"] == 0 and step < steps:
+                    ev = self.evaluate(train["eval_batches"])
+                    log.write({"step": step, **ev, "partial": True})
+                    with writer.as_default(step=step):
+                        for k, v in ev.items():
+                            tf.summary.scalar(k, v)
+                    t_last = time.perf_counter()
+                if step % train["checkpoint_every"] == 0 and step < steps:
+                    self.manager.save(checkpoint_number=step)
+                    t_last = time.perf_counter()
+                if self._stop_signal:
+                    self.manager.save(checkpoint_number=step)
+                    raise TrainingStopped(
+                        f"stopped by signal {self._stop_signal} at step {step}; checkpoint saved in "
+                        f"{self.manager.directory}: rerun the same command (or add --resume) to continue")
+            self.manager.save(checkpoint_number=steps)
+            t0 = time.perf_counter()
+            final = self.evaluate(final=True)
+            final.update(step=steps, train_seconds=round(train_seconds, 2),
+                         eval_seconds=round(time.perf_counter() - t0, 2), final=True)
+            log.write(final)
+            if bar:
+                bar.update(steps, [("val_loss", final["val_loss"])], finalize=True)
+            result.update(final)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            log.close()
+            writer.close()
+        result["preset"] = str(self._save_preset(result))
+        result["run_dir"] = str(self.run_dir)
+        return result
+
+    def _save_preset(self, result):
+        import shutil
+
+        keras.mixed_precision.set_global_policy("float32")
+        final = self.run_dir / "preset"
+        tmp = self.run_dir / ".preset-tmp"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        self.model.save_to_preset(str(tmp))
+        self.objective.save_extra(tmp)
+        r = self.recipe
+        scalars = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        info = {"model": self.spec.name, "objective": r["data"]["objective"], "recipe": r,
+                "recipe_hash": recipe_hash(r), "precision": self.precision, "result": scalars,
+                "init_from": r.get("init_from"),
+                "init_preset": str(self.init_preset) if self.init_preset else None,
+                "training_examples": r["train"]["steps"] * r["train"]["batch_size"],
+                "training_tokens": r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"],
+                **self.objective.summary(result)}
+        atomic.write_json(tmp / "zoo.json", info)
+        atomic.replace_dir(tmp, final)
+        if self.install_preset:
+            target = pathlib.Path(self.install_preset)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.parent / f".{target.name}-tmp"
+            if staging.exists():
+                shutil.rmtree(staging)
+            shutil.copytree(final, staging)
+            atomic.replace_dir(staging, target)
+            return target
+        return final
+
+
+def train_objective(resolved_recipe, run_dir, install_preset=None, quiet=False, resume=None):
+    """Train a resolved (validated) recipe whose objective is not 'clm'."""
+    objective = resolved_recipe["data"]["objective"]
+    if objective not in OBJECTIVES:
+        raise ZooError(f"objective '{objective}' is not trained here (causal LM: zoo.training.trainer)")
+    return ObjectiveTrainer(resolved_recipe, run_dir, install_preset, quiet).run(resume=resume)
+
+
+def train_objective_recipe(recipe_arg, resolved, out=None, resume=None, quiet=False):
+    """As train_recipe: run dir $ZOO_HOME/runs/<name> and install the preset unless --out."""
+    from zoo.training.trainer import _run_name
+
+    name = _run_name(recipe_arg, resolved)
+    run_dir = pathlib.Path(out) if out else paths.runs_dir() / name
+    install = None if out else paths.preset_dir(resolved["model"])
+    if resume and not (run_dir / "checkpoints" / "checkpoint").exists():
+        raise ZooError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}; start without --resume")
+    return train_objective(resolved, run_dir, install, quiet, resume)
