@@ -108,7 +108,16 @@ class ModelEntry:
             "train_seconds": (meta.get("result") or {}).get("train_seconds"),
             "sequence_length": (meta.get("recipe") or {}).get("data", {}).get("sequence_length"),
             "corpus": (meta.get("recipe") or {}).get("data", {}).get("corpus"),
+            "parameters": self._parameters(),
+            "curve": meta.get("curve"),
         }
+
+    def _parameters(self):
+        if self.spec is not None:
+            from zoo.hub import describe
+
+            return describe(self.spec.name)["parameters"]
+        return None  # a foreign preset: counted from the loaded model by the suites
 
     def weights_hash(self):
         h = hashlib.sha256()

@@ -59,7 +59,7 @@ def _suite_table(suite, rows):
     rows = sorted(rows, key=lambda r: (_value(r["metrics"].get(suite.primary)) or 0) * (-1 if hib else 1))
     for r in rows:
         m, info, prov = r["metrics"], r.get("model_info", {}), r.get("provenance", {})
-        params = info.get("parameters")
+        params = info.get("parameters") or m.get("parameters")
         sha = (prov.get("git") or {}).get("sha") or "?"
         dirty = " (dirty tree)" if (prov.get("git") or {}).get("dirty") else ""
         quick = " quick" if r.get("quick") else ""
@@ -102,12 +102,16 @@ def render(out):
     by_suite = {}
     for r in results:
         by_suite.setdefault(r["suite"], []).append(r)
+    from benchmarks.plots import make_plots
+
+    plots = make_plots(by_suite, str(out))
     lines = [HEADER]
     lines += _win_rates(by_suite, SUITES)
     for name in sorted(by_suite):
         suite = SUITES.get(name)
         if suite:
             lines += _suite_table(suite, by_suite[name])
+            lines += [f"![{p}]({p})" for p in plots.get(name, [])] + ([""] if plots.get(name) else [])
             extra = getattr(suite, "render_extra", None)
             if extra:
                 lines += extra(by_suite[name])

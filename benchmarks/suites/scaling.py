@@ -132,10 +132,11 @@ class ScalingSuite(Suite):
                 lo, hi = ci.get(k, [float("nan")] * 2)
                 lines.append(f"| Chinchilla | {k} | {chin[k]:.4g} ({lo:.4g}–{hi:.4g}) | | "
                              f"{PUBLISHED['chinchilla2022'][k]} | {PUBLISHED['epoch2024'][k]} |")
-            for k in ("alpha_N", "N_c"):
+            for k in ("alpha_N", "log10_N_c"):
                 lo, hi = kap["ci95"].get(k, [float("nan")] * 2)
-                lines.append(f"| Kaplan L(N) | {k} | {kap[k]:.4g} ({lo:.4g}–{hi:.4g}) | "
-                             f"{PUBLISHED['kaplan2020'][k]} | | |")
+                ref = PUBLISHED["kaplan2020"]["alpha_N"] if k == "alpha_N" else \
+                    f"{math.log10(PUBLISHED['kaplan2020']['N_c']):.3f}"
+                lines.append(f"| Kaplan L(N) | {k} | {kap[k]:.4g} ({lo:.4g}–{hi:.4g}) | {ref} | | |")
             for x, f in m["power_law"].items():
                 lines.append(f"| L = a·{x}^b | a, b (r²) | {f['a']:.4g}, {f['b']:.4f} ({f['r2']:.3f}) | | | |")
             tpp = m["compute_optimal"]["tokens_per_param"]

@@ -58,6 +58,7 @@ How it works
 
 import os
 
+import keras
 import numpy as np
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla as _xla
@@ -154,8 +155,8 @@ class DecodeEngine:
                 self.layers.append(dict(
                     ln1=tl._self_attention_layer_norm, ln2=tl._feedforward_layer_norm,
                     q=att._query_dense, k=att._key_dense, v=att._value_dense, o=att._output_dense,
-                    ff1=tl._feedforward_intermediate_dense, ff2=tl._feedforward_output_dense))
-            self._activation = bb.transformer_layers[0]._feedforward_intermediate_dense.activation
+                    ff1=tl._feedforward_intermediate_dense, ff2=tl._feedforward_output_dense,
+                    act=tl._feedforward_intermediate_dense.activation))
         else:
             self.num_heads = int(bb.num_query_heads)
             self.num_kv_heads = int(bb.num_key_value_heads)
@@ -176,17 +177,24 @@ class DecodeEngine:
     def _t(self, var):
         return tf.cast(tf.convert_to_tensor(var), self.dtype)
 
-    def _prep(self):
-        """Read the variables (inside a compiled function) into a fused weight dict."""
+    def _prep(self, head_copy=True):
+        """Read the variables (inside a compiled function) into a fused weight dict.
+
+        head_copy: materialise the tied LM head as [D, V] once (worth it when
+        it is used every step); otherwise multiply by the embedding transposed.
+        """
         d, hq, hk, hd = self.hidden, self.num_heads, self.num_kv_heads, self.head_dim
         W = {"emb": self._t(self._embeddings)}
-        W["head"] = tf.transpose(W["emb"]) if self._tied else self._t(self._reverse)
+        if not self._tied:
+            W["head"] = self._t(self._reverse)
+        elif head_copy:
+            W["head"] = tf.transpose(W["emb"])
         if self.kind == "gpt2":
             W["pos"] = self._t(self._positions)
         W["final"] = self._norm_params(self._final_norm)
         W["layers"] = []
         for L in self.layers:
-            lw = {"ln1": self._norm_params(L["ln1"]), "ln2": self._norm_params(L["ln2"])}
+            lw = {"ln1": self._norm_params(L["ln1"]), "ln2": self._norm_params(L["ln2"]), "act": L["act"]}
             kernels = [tf.reshape(self._t(L["q"].kernel), [d, hq * hd]),
                        tf.reshape(self._t(L["k"].kernel), [d, hk * hd]),
                        tf.reshape(self._t(L["v"].kernel), [d, hk * hd])]
@@ -215,7 +223,6 @@ class DecodeEngine:
     # ------------------------------------------------------------------
     def _norm(self, x, params):
         if self.kind == "gpt2":
-            import keras
             gamma, beta, eps = params
             return keras.ops.layer_normalization(x, gamma, beta, epsilon=eps)
         scale, eps = params  # LlamaLayerNorm: RMS norm in float32
@@ -284,18 +291,25 @@ class DecodeEngine:
         x = x + tf.reshape(att, [b, t, self.hidden])
         h = tf.reshape(self._norm(x, lw["ln2"]), [b * t, self.hidden])
         if self.kind == "gpt2":
-            f = self._activation(tf.matmul(h, lw["w1"]) + lw["b1"])
+            f = lw["act"](tf.matmul(h, lw["w1"]) + lw["b1"])
             f = tf.matmul(f, lw["w2"]) + lw["b2"]
         else:
             gate, up = tf.split(tf.matmul(h, lw["wgu"]), 2, axis=1)
-            gate = tf.cast(self.layers[0]["act"](tf.cast(gate, tf.float32)), self.dtype)
+            gate = tf.cast(lw["act"](tf.cast(gate, tf.float32)), self.dtype)
             f = tf.matmul(up * gate, lw["w2"])
         return x + tf.reshape(f, [b, t, self.hidden])
 
     def _logits(self, W, h):
-        """h [B, D] -> float32 logits [B, V] (final norm + LM head)."""
+        """h [B, D] -> float32 logits [B, V] (final norm + LM head, soft cap if the model has one)."""
         h = self._norm(h, W["final"])
-        return tf.cast(tf.matmul(h, W["head"]), tf.float32)
+        if "head" in W:
+            logits = tf.matmul(h, W["head"])
+        else:
+            logits = tf.matmul(h, W["emb"], transpose_b=True)
+        cap = getattr(self.backbone.token_embedding, "logit_soft_cap", None)
+        if cap is not None:
+            logits = tf.tanh(logits / cap) * cap
+        return tf.cast(logits, tf.float32)
 
     def _decode_step(self, W, tok, t, pad, fixed, current, seg):
         """Feed tok [B] at cache column t (inside segment `seg` of the cache).
@@ -355,8 +369,8 @@ class DecodeEngine:
     def _compile(self, fn, signature):
         return tf.function(fn, input_signature=signature, jit_compile=self.jit_compile, reduce_retracing=False)
 
-    def _get_prefill(self, rows, length, mode):
-        key = ("prefill", rows, length, mode)
+    def _get_prefill(self, rows, length):
+        key = ("prefill", rows, length)
         if key in self._fns:
             return self._fns[key]
         chunk = min(self.prefill_chunk, length)
@@ -365,9 +379,9 @@ class DecodeEngine:
         i32, f32 = tf.int32, tf.float32
         segments = self._segments(length)
 
-        def prefill(tokens, pad, plen, start, temperature, top_k, top_p, seed):
+        def prefill(tokens, pad, plen, start):
             self.trace_count += 1
-            W = self._prep()
+            W = self._prep(head_copy=False)  # the LM head runs once, on the last prompt position
             caches = [tf.zeros([rows, self.num_kv_heads, length, self.head_dim], self.dtype)
                       for _ in range(2 * self.num_layers)]
             cols = tf.range(length)
@@ -396,16 +410,30 @@ class DecodeEngine:
             out = tf.while_loop(lambda c, *_: c < plen, body, (start, h0, *caches),
                                 maximum_iterations=length // chunk)
             logits = self._logits(W, out[1])
-            tok = S.select_tokens(logits, mode, temperature, top_k, top_p, seed, tf.constant(0, i32))
             pieces = []
             for full in out[2:]:  # K0, V0, K1, V1, ... -> pieces
                 pieces.append([full[:, :, s:e] for s, e in segments])
-            return (tok, logits, *[p for kv in pieces for p in kv])
+            return (logits, *[p for kv in pieces for p in kv])
 
         sig = [tf.TensorSpec([rows, length], i32), tf.TensorSpec([rows], i32), tf.TensorSpec([], i32),
-               tf.TensorSpec([], i32), tf.TensorSpec([], f32), tf.TensorSpec([], i32),
-               tf.TensorSpec([], f32), tf.TensorSpec([], tf.int64)]
+               tf.TensorSpec([], i32)]
         self._fns[key] = fn = (self._compile(prefill, sig), chunk)
+        return fn
+
+    def _get_select(self, rows, mode):
+        """Small compiled function picking the first new token from the prefill logits."""
+        key = ("select", rows, mode)
+        if key in self._fns:
+            return self._fns[key]
+        i32, f32 = tf.int32, tf.float32
+
+        def select(logits, temperature, top_k, top_p, seed):
+            self.trace_count += 1
+            return S.select_tokens(logits, mode, temperature, top_k, top_p, seed, tf.constant(0, i32))
+
+        sig = [tf.TensorSpec([rows, self.vocab_size], f32), tf.TensorSpec([], f32), tf.TensorSpec([], i32),
+               tf.TensorSpec([], f32), tf.TensorSpec([], tf.int64)]
+        self._fns[key] = fn = self._compile(select, sig)
         return fn
 
     def _get_decode(self, rows, length, mode, n_stop):
@@ -598,11 +626,15 @@ class DecodeEngine:
         if repeat > 1:
             rows = (self._plan(n, 1)[0]) * repeat
         tokens, pad, plen = self._pack(prompts, rows, length, repeat)
-        prefill, chunk = self._get_prefill(rows, length, mode if mode != "beam" else "greedy")
+        prefill, chunk = self._get_prefill(rows, length)
         start = (int(pad[: n * repeat].min()) // chunk) * chunk
         out = prefill(tf.constant(tokens), tf.constant(pad), tf.constant(plen, tf.int32),
-                      tf.constant(start, tf.int32), *self._sampling_tensors(params, seed))
-        return rows, length, pad, plen, out[0], out[1], list(out[2:])
+                      tf.constant(start, tf.int32))
+        logits, caches = out[0], list(out[1:])
+        tok = None
+        if mode != "beam":
+            tok = self._get_select(rows, mode)(logits, *self._sampling_tensors(params, seed))
+        return rows, length, pad, plen, tok, logits, caches
 
     def _collect(self, prompts, max_new, mode, params, seed, stop_arr, stop_set):
         n = len(prompts)

@@ -223,7 +223,8 @@ def fit_kaplan(n_params, loss) -> dict:
     """Fit Kaplan et al. (2020) eq. 1.1, ``L(N) = (N_c / N)**alpha_N``.
 
     Derived from the log-log fit ``L = a * N**b``: ``alpha_N = -b``, ``N_c = a**(1/alpha_N)``.
-    Returns ``{"N_c", "alpha_N", "n"}``.
+    Returns ``{"N_c", "log10_N_c", "alpha_N", "n"}``; when alpha_N is so small that N_c
+    overflows a float, ``N_c`` is None and ``log10_N_c`` still holds the fit.
 
     >>> N = [1e6, 1e7, 1e8, 1e9]
     >>> f = fit_kaplan(N, [(8.8e13 / n) ** 0.076 for n in N])
@@ -234,13 +235,12 @@ def fit_kaplan(n_params, loss) -> dict:
     alpha = -pl["b"]
     if not alpha > 0:
         raise FitError(f"loss does not decrease with N (log-log slope {pl['b']:.4g}); cannot fit L = (N_c/N)^alpha")
-    with np.errstate(over="raise"):
-        try:
-            log_nc = math.log(pl["a"]) / alpha
-            n_c = math.exp(log_nc)
-        except (OverflowError, FloatingPointError):
-            raise FitError(f"N_c overflows (log N_c = {math.log(pl['a']) / alpha:.4g})") from None
-    return {"N_c": float(n_c), "alpha_N": float(alpha), "n": pl["n"]}
+    log_nc = math.log(pl["a"]) / alpha
+    try:
+        n_c = float(math.exp(log_nc))
+    except OverflowError:
+        n_c = None  # a nearly flat ladder: N_c is beyond float range, its log is still reported
+    return {"N_c": n_c, "log10_N_c": log_nc / math.log(10), "alpha_N": float(alpha), "n": pl["n"]}
 
 
 # --------------------------------------------------------------------------- Chinchilla
@@ -393,7 +393,7 @@ def bootstrap_fit(fit_fn: Callable[..., dict], arrays, n_resamples: int = 200, s
     >>> L = (8.8e13 / N) ** 0.076 * np.exp(np.random.default_rng(0).normal(0, 1e-3, 12))
     >>> ci = bootstrap_fit(fit_kaplan, (N, L), n_resamples=100)
     >>> sorted(ci), ci["alpha_N"][0] < 0.076 < ci["alpha_N"][1]
-    (['N_c', 'alpha_N'], True)
+    (['N_c', 'alpha_N', 'log10_N_c'], True)
     """
     cols = [np.asarray(a) for a in arrays]
     if not cols:
@@ -421,7 +421,7 @@ def bootstrap_fit(fit_fn: Callable[..., dict], arrays, n_resamples: int = 200, s
             continue
         ok += 1
         for k, v in fit.items():
-            if k not in _NOT_CONSTANTS and isinstance(v, (int, float)):
+            if k not in _NOT_CONSTANTS and isinstance(v, (int, float)) and v is not None:
                 samples.setdefault(k, []).append(float(v))
     if ok < max(2, n_resamples // 2):
         raise FitError(f"only {ok} of {n_resamples} bootstrap refits succeeded")

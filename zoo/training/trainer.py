@@ -263,6 +263,16 @@ class Trainer:
         result["run_dir"] = str(self.run_dir)
         return result
 
+    def _curve(self, max_points=100):
+        """The training/validation curve from metrics.jsonl, thinned to <= max_points each."""
+        rows = [json.loads(x) for x in (self.run_dir / "metrics.jsonl").read_text().splitlines() if x.strip()]
+        tokens_per_step = self.recipe["train"]["batch_size"] * self.recipe["data"]["sequence_length"]
+        train = [{"step": r["step"], "tokens": r["tokens"], "loss": r["loss"]} for r in rows if "loss" in r]
+        val = [{"step": r["step"], "tokens": r["step"] * tokens_per_step, "val_loss": r["val_loss"],
+                "val_bpb": r["val_bpb"]} for r in rows if "val_loss" in r]
+        stride = max(1, len(train) // max_points)
+        return {"train": train[::stride] + train[-1:] if train else [], "validation": val}
+
     def _save_preset(self, result):
         """Save the trained model as a keras-hub preset (atomically) plus zoo.json provenance."""
         keras.mixed_precision.set_global_policy("float32")
@@ -278,6 +288,7 @@ class Trainer:
                 "result": {k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "step") if k in result},
                 "training_tokens": self.recipe["train"]["steps"] * self.recipe["train"]["batch_size"]
                 * self.recipe["data"]["sequence_length"]}
+        info["curve"] = self._curve()
         atomic.write_json(tmp / "zoo.json", info)
         atomic.replace_dir(tmp, final)
         if self.install_preset:

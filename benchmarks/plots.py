@@ -1,0 +1,130 @@
+"""Leaderboard plots (matplotlib, PNG, written atomically) made from results JSON alone.
+
+Example:
+>>> from benchmarks.plots import make_plots
+>>> make_plots(results, "leaderboard")   # -> ["plots/training_curves.png", ...]
+"""
+import os
+import tempfile
+
+from matplotlib.figure import Figure
+
+
+def _save(fig, path):
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _value(v):
+    return v["value"] if isinstance(v, dict) and "value" in v else v
+
+
+def training_curves(rows, path):
+    """Validation bits per byte (and training loss) against training tokens, per model."""
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    drawn = 0
+    for r in sorted(rows, key=lambda r: r["model"]):
+        curve = (r.get("model_info") or {}).get("curve") or {}
+        train = curve.get("train") or []
+        if not train:
+            continue
+        ax.plot([p["tokens"] for p in train], [p["loss"] / 0.6931471805599453 for p in train],
+                label=f"{r['model']} (train)", alpha=0.6)
+        val = curve.get("validation") or []
+        if val:
+            ax.plot([p["tokens"] for p in val], [p["val_bpb"] for p in val], "o--", label=f"{r['model']} (val)")
+        drawn += 1
+    if not drawn:
+        return None
+    ax.set_xlabel("training tokens")
+    ax.set_ylabel("bits per byte")
+    ax.set_title("Training curves (train loss in bits/token; validation bits/byte)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    return path
+
+
+def bpb_vs_params(rows, path):
+    points = [(r["model_info"].get("parameters"), _value(r["metrics"].get("shakespeare_validation_bpb")), r["model"])
+              for r in rows if (r.get("model_info") or {}).get("parameters")]
+    points = [p for p in points if p[1] is not None]
+    if len(points) < 2:
+        return None
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot(1, 1, 1)
+    for n, bpb, name in points:
+        ax.scatter(n, bpb)
+        ax.annotate(name, (n, bpb), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("validation bits per byte (Shakespeare)")
+    ax.set_title("Bits per byte vs parameters")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    return path
+
+
+def latency_vs_batch(rows, path):
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot(1, 1, 1)
+    drawn = 0
+    for r in sorted(rows, key=lambda r: r["model"]):
+        speed = r["metrics"].get("speed") or {}
+        pts = sorted((int(k[1:]), v["ms_per_token_p50"]) for k, v in speed.items() if k.startswith("b"))
+        if pts:
+            ax.plot([b for b, _ in pts], [ms for _, ms in pts], "o-", label=r["model"])
+            drawn += 1
+    if not drawn:
+        return None
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("ms per decoding step (p50)")
+    ax.set_title("Generation latency vs batch size (our engine)")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    return path
+
+
+def throughput_vs_keras_hub(rows, path):
+    for r in rows:
+        contenders = r["metrics"].get("contenders")
+        if not contenders:
+            continue
+        names = list(contenders)
+        fig = Figure(figsize=(6, 3.5))
+        ax = fig.add_subplot(1, 1, 1)
+        ax.barh(names, [contenders[n]["tokens_per_s"] for n in names])
+        ax.set_xlabel("training tokens/s (same run, same machine)")
+        ax.set_title("Training throughput vs keras-hub fit")
+        _save(fig, path)
+        return path
+    return None
+
+
+PLOTS = {
+    "lm": [("training_curves.png", training_curves), ("bpb_vs_params.png", bpb_vs_params)],
+    "generation": [("latency_vs_batch.png", latency_vs_batch)],
+    "throughput": [("throughput_vs_keras_hub.png", throughput_vs_keras_hub)],
+}
+
+
+def make_plots(by_suite, out):
+    """Draw every plot whose data exists; returns {suite: [relative paths]}."""
+    made = {}
+    for suite, plots in PLOTS.items():
+        rows = by_suite.get(suite) or []
+        for filename, fn in plots:
+            if rows and fn(rows, os.path.join(out, "plots", filename)):
+                made.setdefault(suite, []).append(f"plots/{filename}")
+    return made
