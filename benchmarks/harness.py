@@ -37,7 +37,9 @@ class Suite:
     name = ""
     families = ("gpt", "llama")
     # A standalone suite measures its own models (a training ladder, a fixed benchmark
-    # shape): it runs once per invocation, not once per --models entry.
+    # shape): it runs once per invocation, not once per --models entry. A per-model suite
+    # may also define run_standalone(config, seed, out) (and standalone_config(quick)) for
+    # a part that runs once, e.g. the engine-vs-keras-hub comparison.
     standalone = False
     standalone_key = ""
     primary = ""
@@ -189,7 +191,7 @@ def resolve_models(refs):
 def _run_standalone(suite, out, quick, force, seed, family):
     from benchmarks.leaderboard import write_leaderboard
 
-    config = dict(suite.config(quick), family=family)
+    config = dict(getattr(suite, "standalone_config", suite.config)(quick), family=family)
     chash = hashlib.sha256(json.dumps({"suite": suite.name, "config": config, "seed": seed},
                                       sort_keys=True).encode()).hexdigest()[:16]
     key = suite.standalone_key + (f"-{family}" if family else "")
@@ -201,7 +203,7 @@ def _run_standalone(suite, out, quick, force, seed, family):
     t0 = time.perf_counter()
     metrics = suite.run_standalone(config, seed, out)
     result = {"suite": suite.name, "model": key, "metrics": metrics, "config": config, "config_hash": chash,
-              "quick": quick, "model_info": {},
+              "quick": quick, "model_info": {}, "standalone": True,
               "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2))}
     atomic.write_json(path, result)
     write_leaderboard(out)
@@ -254,5 +256,7 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             atomic.write_json(path, result)
             written.append(path)
             write_leaderboard(out)
+        if hasattr(suite, "run_standalone"):  # a per-model suite with a once-per-run part
+            written += _run_standalone(suite, out, quick, force, seed, family)
     write_leaderboard(out)
     return written

@@ -75,6 +75,7 @@ def _win_rates(by_suite, suites):
     table, hib = {}, {}
     for name, rows in by_suite.items():
         suite = suites.get(name)
+        rows = [r for r in rows if not r.get("standalone")]
         if not suite:
             continue
         for metric, higher in suite.higher_is_better.items():
@@ -110,7 +111,11 @@ def render(out):
     for name in sorted(by_suite):
         suite = SUITES.get(name)
         if suite:
-            lines += _suite_table(suite, by_suite[name])
+            per_model = [r for r in by_suite[name] if not r.get("standalone")]
+            if per_model:
+                lines += _suite_table(suite, per_model)
+            else:
+                lines += [f"## {suite.title or suite.name} (`{suite.name}`)", "", suite.description, ""]
             lines += [f"![{p}]({p})" for p in plots.get(name, [])] + ([""] if plots.get(name) else [])
             extra = getattr(suite, "render_extra", None)
             if extra:

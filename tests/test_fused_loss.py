@@ -93,6 +93,16 @@ def test_matches_full_logits(model, mode, chunk):
 
 
 @pytest.mark.parametrize("mode", ["forward", "recompute"])
+def test_tf_softmax_kernel_matches(model, mode):
+    """xla=False: TF's SparseSoftmaxCrossEntropyWithLogits op instead of the XLA cluster."""
+    x, y = _data(4)
+    ref = _loss_and_grads(model, full_logits_loss, x, y, tf.function)
+    got = _loss_and_grads(model, lambda m, a, b: chunked_lm_loss(m, a, b, chunk=7, mode=mode, xla=False), x, y,
+                          tf.function)
+    _assert_close(model, ref, got)
+
+
+@pytest.mark.parametrize("mode", ["forward", "recompute"])
 def test_eager_and_dynamic_shapes(model, mode):
     x, y = _data(1)
     ref = _loss_and_grads(model, full_logits_loss, x, y)
@@ -151,3 +161,23 @@ def test_bad_arguments(model):
         chunked_lm_loss(model, x, y, mode="bogus")
     with pytest.raises(ValueError, match="chunk"):
         chunked_lm_loss(model, x, y, chunk=0)
+
+
+def test_recipe_switch_trains_like_full_logits(tmp_path):
+    """train.fused_loss=true goes through the trainer and matches the full-logits run."""
+    import json
+
+    from zoo.training.recipe import load_recipe
+    from zoo.training.trainer import train_recipe
+
+    assert load_recipe("gpt-nano")["train"]["fused_loss"] is False
+    tiny = ["train.steps=3", "train.warmup_steps=1", "train.batch_size=2", "data.sequence_length=16",
+            "train.log_every=1", "train.eval_every=100", "train.checkpoint_every=100", "train.jit_compile=false"]
+    losses = []
+    for fused in (False, True):
+        out = tmp_path / f"fused-{fused}"
+        train_recipe("gpt-nano", overrides=tiny + [f"train.fused_loss={str(fused).lower()}"], out=out, quiet=True)
+        recs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        losses.append([r["loss"] for r in recs if "loss" in r])
+    assert len(losses[0]) == 3
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)

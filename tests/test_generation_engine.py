@@ -16,7 +16,7 @@ from zoo.generation.engine import DecodeEngine
 
 VOCAB = 100
 PROMPTS = [[5, 6, 7], [8], [9, 10, 11, 12, 13], [1, 2]]   # mixed lengths -> a padded batch
-N_NEW = 8
+N_NEW = 14   # the longest prompt (5) + 14 tokens cross the piece boundary at 16
 
 
 def _spread_weights(model, std=0.3, seed=0):
@@ -34,8 +34,12 @@ def _build(kind):
                                                  intermediate_dim=64, max_sequence_length=64)
         lm = keras_hub.models.GPT2CausalLM(backbone, preprocessor=None)
     else:
+        # grouped-query attention, untied LM head, llama-3 style rope frequency scaling
         backbone = keras_hub.models.LlamaBackbone(vocabulary_size=VOCAB, num_layers=2, num_query_heads=4,
-                                                  num_key_value_heads=2, hidden_dim=32, intermediate_dim=64)
+                                                  num_key_value_heads=2, hidden_dim=32, intermediate_dim=64,
+                                                  rope_max_wavelength=500, rope_frequency_adjustment_factor=8.0,
+                                                  rope_low_freq_factor=1.0, rope_high_freq_factor=4.0,
+                                                  rope_pretraining_sequence_length=32)
         lm = keras_hub.models.LlamaCausalLM(backbone, preprocessor=None)
     _spread_weights(lm)
     return lm
@@ -43,8 +47,12 @@ def _build(kind):
 
 @pytest.fixture(scope="module")
 def models():
+    # a 32-token cache bucket split into two attention pieces ([0, 16), [16, 32)) and 4-token
+    # prefill chunks, so that even these short requests run multi-chunk prefills and decode
+    # loops that cross a cache-piece boundary
     built = {kind: _build(kind) for kind in ("gpt2", "llama")}
-    return {kind: (lm, DecodeEngine(lm)) for kind, lm in built.items()}
+    return {kind: (lm, DecodeEngine(lm, length_buckets=(32, 64), prefill_chunk=4, attention_segment=16))
+            for kind, lm in built.items()}
 
 
 def _forward_logits(lm, seqs):
@@ -97,14 +105,14 @@ def test_greedy_matches_keras_hub_generate(models, kind):
 
 def test_no_recompile_within_buckets(models):
     _, engine = models["gpt2"]
-    engine.generate_ids(PROMPTS, max_new_tokens=N_NEW)          # warm-up: batch bucket 4, cache 64
+    engine.generate_ids(PROMPTS, max_new_tokens=N_NEW)          # warm-up: batch bucket 4, cache 32
     before = engine.trace_count
     assert before > 0
-    for prompts, n in [([[1, 2, 3, 4, 5, 6, 7]] * 3, 5), ([[9], [8, 7], [1]], 20), ([[3] * 12] * 4, 30),
+    for prompts, n in [([[1, 2, 3, 4, 5, 6, 7]] * 3, 5), ([[9], [8, 7], [1]], 20), ([[3] * 12] * 4, 20),
                        ([[4, 4], [5], [6, 6, 6], [7] * 9], 2)]:
         out = engine.generate_ids(prompts, max_new_tokens=n)
         assert [len(o) for o in out] == [n] * len(prompts)
-    list(engine.generate_ids([[2, 3], [4], [5]], max_new_tokens=12, stream=True))  # same decode function
+    list(engine.generate_ids([[2, 3], [4], [5]], max_new_tokens=25, stream=True))  # same decode function
     assert engine.trace_count == before
 
 
@@ -219,7 +227,7 @@ def test_beam_search_matches_uncached_reference(models):
     (dict(prompts=[[1, 2], []]), "prompt 1 is empty"),
     (dict(prompts=[[1, VOCAB]]), "outside"),
     (dict(max_new_tokens=0), "max_new_tokens must be"),
-    (dict(max_new_tokens=62), "exceeds the model's context of 64"),
+    (dict(max_new_tokens=62), r"3\) \+ max_new_tokens \(62\) = 65 exceeds the model's context of 64"),
     (dict(sampler="top_p", top_p=0.0), r"top_p must be in \(0, 1\]"),
     (dict(sampler="top_p", top_p=1.5), r"top_p must be in \(0, 1\]"),
     (dict(sampler="top_k", top_k=0), "top_k must be"),

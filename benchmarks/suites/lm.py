@@ -57,4 +57,5 @@ class LMSuite(Suite):
             out[f"{key}_loss"] = total / count
             out[f"{key}_ppl"] = metrics.perplexity(total / count)
             out[f"{key}_tokens"] = int(count)
+        out["parameters"] = int(model.count_params())
         return out

@@ -80,6 +80,15 @@ def encode_text(tokenizer, text):
     return np.asarray(encode(tokenizer, text), np.int32)
 
 
+def decode_many(tokenizer, rows):
+    """Texts of many id lists; the byte tokenizer is decoded in Python (no TF call per row)."""
+    if type(tokenizer).__name__ == "ZooByteTokenizer":
+        return [bytes(int(t) for t in r if 0 <= int(t) < 256).decode("utf-8", "replace") for r in rows]
+    from zoo.data.tokenizers import decode
+
+    return [decode(tokenizer, r) for r in rows]
+
+
 def encode_many(tokenizer, texts):
     if type(tokenizer).__name__ == "ZooByteTokenizer":
         return [encode_text(tokenizer, t) for t in texts]

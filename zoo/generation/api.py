@@ -125,7 +125,9 @@ def _generate_seq2seq(model, prompts, stream, return_ids, stop, **kwargs):
         out = seq2seq_engine_for(model).generate_ids(ids, stop_ids=stop_ids, **kwargs)
     except ValueError as e:
         raise ZooError(str(e).splitlines()[0]) from None
-    texts = [decode(tokenizer, row) for row in out]
+    from zoo.data.objectives import decode_many
+
+    texts = decode_many(tokenizer, out)
     return list(zip(texts, out)) if return_ids else texts
 
 

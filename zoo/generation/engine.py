@@ -11,49 +11,53 @@ How it works
   kernels, the tied or untied output embedding) and re-implements the forward
   pass in TensorFlow ops inside its compiled functions.  Variables are read at
   call time, so later weight updates are picked up.  Per call, the Q/K/V
-  kernels are concatenated into one fused projection (and Llama's gate / up
-  kernels into one), so a decoder layer is 4 matmuls.  Llama's rotary
-  embedding is computed with the model's own ``LlamaRotaryEmbedding`` methods
-  (``rope_max_wavelength`` and any llama-3 frequency scaling included).
+  kernels are concatenated into one projection (and Llama's gate / up kernels
+  into one), so a decoder layer is 4 matmuls; a tied LM head is transposed
+  once per decode call.  Llama's rotary embedding is computed with the model's
+  own ``LlamaRotaryEmbedding`` methods (``rope_max_wavelength`` and any
+  llama-3 frequency scaling included).  Numerics follow keras-hub (GPT-2 scales
+  the query before the dot product, Llama the scores; softmax in float32).
 
 * **Batching / padding.**  Prompts are *left*-padded so they all end at column
   ``P`` (the longest prompt length); each row carries its pad count, its
   position ids are ``column - pad`` and its attention ignores the pad columns,
-  so every row gives exactly the tokens it would give alone.  The batch is
-  padded up to a batch bucket with dummy rows that start finished.  The K/V
-  cache length is the smallest length bucket >= longest prompt +
-  ``max_new_tokens`` (or the model's context limit if no bucket fits).
+  so every row gives the tokens it would give alone.  The batch is padded up
+  to a batch bucket with dummy rows that start finished.  The K/V cache length
+  is the smallest length bucket >= longest prompt + ``max_new_tokens`` (or the
+  model's context limit if no bucket fits).
 
-* **Compiled functions** (``tf.function(jit_compile=True)``, fixed input
-  signatures, prompt length / positions / step counts passed as tensors):
-  one *prefill* and one *decode* function per (batch bucket, length bucket,
-  sampling mode), plus one *beam* function per (rows, length bucket, beams).
-  ``trace_count`` counts traces of any of them.
+* **Compiled functions** (``tf.function(jit_compile=True)`` with fixed input
+  signatures; prompt length, positions, step counts, sampling parameters and
+  seeds are tensors): one *prefill* per (batch bucket, length bucket), one
+  *decode* per (batch bucket, length bucket, sampling mode), a tiny *select*
+  (first token) per (batch bucket, mode), and one *beam* function per
+  (prompt rows, beams, length bucket).  ``trace_count`` counts their traces.
 
-  - prefill runs only the prompt, in chunks of ``prefill_chunk`` tokens inside
-    a ``tf.while_loop`` (one compiled function serves every prompt length),
-    writes per-layer K/V caches ``[batch, kv_heads, cache_len, head_dim]`` with
+  - prefill runs only the prompt, ``prefill_chunk`` tokens per iteration of a
+    ``tf.while_loop`` starting at the first chunk holding a real token (one
+    compiled function serves every prompt length), writes the K/V caches with
     ``dynamic_update_slice`` and computes the LM head for the last prompt
-    position only; it also picks the first new token.
-  - decode is the whole token-by-token loop (``tf.while_loop``) in one XLA
-    function; each step embeds one token per row, updates every layer's K/V
-    cache in place (``dynamic_update_slice`` at the current column) and
-    attends over a *static prefix* of the cache: the loop is split into
-    segments ending at ``attention_segment * 2**i`` (and the cache length), and
-    a step in a segment attends over that segment's end only, so attention
-    cost follows the filled part of the cache.  The loop exits early when
-    every row has produced a stop id.
-  - beam search keeps ``num_beams`` rows per prompt, reorders the caches with
-    a gather each step, and returns the best beam (see
-    ``zoo.generation.samplers`` for the length penalty).
+    position only.
+  - decode is the whole token loop inside one XLA function.  Per layer the K
+    and V caches ``[batch, kv_heads, len, head_dim]`` are kept as *pieces*
+    ``[0, s), [s, 2s), [2s, 4s) ... len`` (``s = attention_segment``, 64) and
+    the loop is split into one ``tf.while_loop`` per piece: while filling
+    piece ``j`` the step writes its K/V into piece ``j`` in place
+    (``dynamic_update_slice``; only that piece is loop-carried) and attends
+    over pieces ``0..j`` (the earlier ones are loop-invariant), so attention
+    cost follows the filled part of the cache.  (Slicing a prefix out of one
+    loop-carried cache instead makes XLA copy every cache at every step.)
+    The loop exits early when every row has produced a stop id.
+  - beam search keeps ``num_beams`` rows per prompt, reorders the cache pieces
+    with a gather after each selection and returns the best beam (see
+    ``zoo.generation.samplers`` for the GNMT length penalty).
 
 * **Streaming.**  ``stream=True`` returns a generator: the first token comes
-  from the prefill call, then the same compiled decode function runs
+  from prefill + select, then the same compiled decode function runs
   ``stream_chunk`` (default 16) steps per call (the step count is a tensor)
-  and the tokens of each finished chunk are yielded step by step, as
-  ``[token or None per prompt]`` (``None`` once a prompt has finished).
-  Caches are passed between chunk calls, so streaming costs one cache copy per
-  chunk over the one-call path.
+  and the tokens of each finished chunk are yielded one step at a time as
+  ``[token or None per prompt]`` (``None`` once a prompt has finished).  The
+  cache pieces are passed from one chunk call to the next.
 """
 
 import os
@@ -376,7 +380,7 @@ class DecodeEngine:
         chunk = min(self.prefill_chunk, length)
         while length % chunk:
             chunk //= 2
-        i32, f32 = tf.int32, tf.float32
+        i32 = tf.int32
         segments = self._segments(length)
 
         def prefill(tokens, pad, plen, start):
@@ -552,7 +556,7 @@ class DecodeEngine:
             if bad:
                 raise ValueError(f"prompt {i} has token id {bad[0]} outside [0, {self.vocab_size})")
             clean.append(p)
-        if int(max_new_tokens) != max_new_tokens or max_new_tokens <= 0:
+        if not isinstance(max_new_tokens, (int, np.integer)) or max_new_tokens <= 0:
             raise ValueError(f"max_new_tokens must be an integer >= 1, got {max_new_tokens}")
         longest = max(len(p) for p in clean)
         if longest + max_new_tokens > self.max_length:
@@ -609,9 +613,8 @@ class DecodeEngine:
             if stream:
                 raise ValueError("stream=True is not supported with beam search")
             return self._beam_generate(prompts, max_new, params, stop_arr, stop_set)
-        gen = self._stream(prompts, max_new, mode, params, int(seed), stop_arr, stop_set)
         if stream:
-            return gen
+            return self._stream(prompts, max_new, mode, params, int(seed), stop_arr, stop_set)
         return self._collect(prompts, max_new, mode, params, int(seed), stop_arr, stop_set)
 
     def _sampling_tensors(self, params, seed):

@@ -66,9 +66,10 @@ def resolve_sampler(name):
 def validate_sampling_args(sampler, temperature, top_k, top_p, num_beams, length_penalty):
     """Validate and normalise sampling arguments.
 
-    Returns ``(mode, params)`` where ``mode`` is one of ``"greedy"``,
-    ``"sample"`` (plain temperature sampling), ``"filtered"`` (top-k and/or
-    top-p sampling) or ``"beam"``.
+    Returns ``(mode, params)`` where ``mode`` is ``"greedy"``, ``"sample"``
+    (temperature, optionally top-k / top-p) or ``"beam"``.  All sampling
+    variants share one compiled function: top-k / top-p are tensors, 0 / 1.0
+    meaning "off".
     """
     name = resolve_sampler(sampler)
     if temperature is None or not (float(temperature) >= 0.0):
@@ -91,11 +92,8 @@ def validate_sampling_args(sampler, temperature, top_k, top_p, num_beams, length
         raise ValueError(f"num_beams={num_beams} needs sampler='beam' (or 'greedy'), got sampler={sampler!r}")
     if name == "greedy" or float(temperature) == 0.0:
         return "greedy", {}
-    params = {"temperature": float(temperature), "top_k": int(top_k) if top_k is not None else 0,
-              "top_p": float(top_p) if top_p is not None else 1.0}
-    if top_k is None and (top_p is None or float(top_p) >= 1.0):
-        return "sample", params
-    return "filtered", params
+    return "sample", {"temperature": float(temperature), "top_k": int(top_k) if top_k is not None else 0,
+                      "top_p": float(top_p) if top_p is not None else 1.0}
 
 
 # ----------------------------------------------------------------------------
@@ -168,8 +166,11 @@ def filter_logits(logits, top_k, top_p, cap=TOP_K_CAP):
         norm = tf.reduce_logsumexp(masked, axis=-1, keepdims=True)
         return _threshold_from_sorted(sorted_logits, top_k, top_p, norm)
 
-    threshold = tf.cond(cap_exact, from_cap, from_sort)
-    return tf.where(logits >= threshold, logits, NEG_INF)
+    def filtered():
+        threshold = tf.cond(cap_exact, from_cap, from_sort)
+        return tf.where(logits >= threshold, logits, NEG_INF)
+
+    return tf.cond(no_k & (top_p >= 1.0), lambda: logits, filtered)
 
 
 def select_tokens(logits, mode, temperature=None, top_k=None, top_p=None, seed=None, step=None):
@@ -177,9 +178,7 @@ def select_tokens(logits, mode, temperature=None, top_k=None, top_p=None, seed=N
     logits = tf.cast(logits, tf.float32)
     if mode == "greedy" or mode == "beam":
         return greedy(logits)
-    scaled = logits / tf.cast(temperature, tf.float32)
-    if mode == "filtered":
-        scaled = filter_logits(scaled, top_k, top_p)
+    scaled = filter_logits(logits / tf.cast(temperature, tf.float32), top_k, top_p)
     noise = gumbel_noise(tf.shape(scaled), seed, step)
     return greedy(scaled + noise)
 

@@ -368,7 +368,6 @@ class Seq2Seq(_Labelled):
     def generation_scores(self, split, limit=None):
         """Greedy outputs vs references: BLEU / chrF / ROUGE-L, and the copy baseline."""
         from benchmarks import metrics
-        from zoo.data.tokenizers import decode
         from zoo.generation.seq2seq import Seq2SeqEngine
 
         rows, inputs = self.splits[split]
@@ -378,7 +377,7 @@ class Seq2Seq(_Labelled):
         engine = self._engine
         ids = [list(x[: self.T - 1]) for x in inputs]
         out = engine.generate_ids(ids, max_new_tokens=self.target_length - 1)
-        hyps = [decode(self.tokenizer, o) for o in out]
+        hyps = O.decode_many(self.tokenizer, out)
         refs = [y for _, y in rows]
         copy = [x for x, _ in rows]
         res = {"bleu": metrics.bleu(hyps, refs)["score"], "chrf": metrics.chrf(hyps, refs)["score"],

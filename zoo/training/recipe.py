@@ -56,6 +56,7 @@ SCHEMA = {
         "grad_accum_steps": 1,
         "precision": "float32",
         "jit_compile": True,
+        "fused_loss": False,  # chunked LM head + loss (zoo.training.losses.chunked_lm_loss)
         "seed": 0,
         "log_every": 50,
         "eval_every": 500,

@@ -150,10 +150,16 @@ class Trainer:
         train, data = self.recipe["train"], self.recipe["data"]
         jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
         self.jit = jit
+        extra = {}
+        if train["fused_loss"]:  # fused, chunked LM head + cross-entropy: no [B, T, V] logits
+            from zoo.training.losses import chunked_lm_loss
+
+            extra["loss_fn"] = chunked_lm_loss
         self.train_step = make_train_step(
             self.model, self.optimizer, self.strategy,
             tokens_per_global_batch=train["batch_size"] * data["sequence_length"],
-            clipnorm=train["clipnorm"], accum=train["grad_accum_steps"], jit=jit, step_counter=self.step)
+            clipnorm=train["clipnorm"], accum=train["grad_accum_steps"], jit=jit, step_counter=self.step,
+            **extra)
 
     # --- evaluation -------------------------------------------------------------
     def evaluate(self, max_windows=None):
@@ -310,6 +316,10 @@ class Trainer:
 def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
     """Train from a recipe name/path/dict; returns final metrics and where the preset is."""
     resolved = load_recipe(recipe, overrides)
+    if resolved["data"]["objective"] != "clm":  # mlm_nsp / span_corruption / fine-tuning
+        from zoo.training.objective_trainer import train_objective_recipe
+
+        return train_objective_recipe(recipe, resolved, out=out, resume=resume, quiet=quiet)
     name = _run_name(recipe, resolved)
     run_dir = pathlib.Path(out) if out else paths.runs_dir() / name
     install = None if out else paths.preset_dir(resolved["model"])

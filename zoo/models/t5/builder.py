@@ -65,3 +65,14 @@ def t5_flops(spec, vocab, context):
     inner = c["num_heads"] * (c.get("key_value_dim") or c["hidden_dim"] // c["num_heads"])
     return (2 * (encoder + decoder) + 3 * 2 * c["num_layers"] * context * inner
             + 2 * c["hidden_dim"] * vocab)
+
+
+def _quiet_t5_mask_warnings():
+    # keras-hub's T5 layers receive inputs carrying a Keras mask they do not use (padding
+    # is passed explicitly); Keras warns on every trace. The warning is noise here.
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"Layer '(self|cross)_attention' \(of type T5MultiHeadAttention\)")
+
+
+_quiet_t5_mask_warnings()

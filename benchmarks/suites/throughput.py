@@ -1,0 +1,72 @@
+"""throughput suite: training tokens/s of zoo's step vs keras-hub's own fit, one fixed shape.
+
+    python benchmarks/run.py --suite throughput [--quick]
+
+Standalone: it measures a fixed synthetic GPT-2 shape (keras-hub GPT2CausalLM, V=8192,
+4 layers, width 256, sequence 256, batch 16), not the models passed with --models, so it
+runs once per invocation (result key `keras-hub-gpt2-shape`). Everything is measured in
+one run on this machine -- throughput of each contender alternated over rounds, fp32 and
+bf16 matmul peaks, MFU, peak memory per contender process, a validation-loss check of the
+fastest setting against float32, and a profiled step-time breakdown. The method is in
+benchmarks/training_speed.py (which also prints the same tables standalone).
+"""
+from benchmarks.harness import Suite, register_suite
+
+
+@register_suite
+class ThroughputSuite(Suite):
+    name = "throughput"
+    title = "Training throughput"
+    description = ("tokens/s of one training step on a fixed keras-hub GPT-2 shape: keras-hub's own "
+                   "`fit` vs zoo's compiled step (float32, and the fastest zoo setting); higher is better")
+    families = ("gpt", "llama")
+    standalone = True
+    standalone_key = "keras-hub-gpt2-shape"
+    primary = "speedup_vs_keras_hub"
+    higher_is_better = {"speedup_vs_keras_hub": True, "fp32_speedup_vs_keras_hub": True,
+                        "best_tok_s": True, "keras_hub_tok_s": True, "quality_rel_diff": False}
+
+    def config(self, quick):
+        from benchmarks.training_speed import default_config
+
+        return dict(default_config(quick), quick=bool(quick))
+
+    def run_standalone(self, config, seed, out):
+        from benchmarks.training_speed import run_benchmark
+
+        cfg = {k: v for k, v in config.items() if k not in ("quick", "family")}
+        result = run_benchmark(cfg, seed=seed)
+        c = result["contenders"]
+        base, best, fp32 = result["baseline"], result["best"], result["fp32_ours"]
+        qc = result.get("quality_check") or {}
+        return {
+            "speedup_vs_keras_hub": c[best]["ratio_vs_keras_hub"],
+            "fp32_speedup_vs_keras_hub": c[fp32]["ratio_vs_keras_hub"] if fp32 in c else None,
+            "best_tok_s": c[best]["tok_s"],
+            "keras_hub_tok_s": c[base]["tok_s"],
+            "best_contender": best,
+            "quality_rel_diff": qc.get("rel_diff"),
+            "quality_pass": qc.get("pass"),
+            "benchmark": result,
+        }
+
+    def render_extra(self, rows):
+        from benchmarks.training_speed import format_tables
+
+        lines = []
+        for r in sorted(rows, key=lambda r: r["model"]):
+            result = (r.get("metrics") or {}).get("benchmark")
+            if not result:
+                continue
+            prov = r.get("provenance") or {}
+            sha = ((prov.get("git") or {}).get("sha") or "?")[:8]
+            dirty = " (dirty tree)" if (prov.get("git") or {}).get("dirty") else ""
+            cpu = (prov.get("cpu") or {})
+            m = r["metrics"]
+            lines += [f"**{r['model']}**{' (quick)' if r.get('quick') else ''}: fastest zoo setting "
+                      f"{m['speedup_vs_keras_hub']:.2f}× keras-hub `fit`, float32 zoo step "
+                      f"{(m.get('fp32_speedup_vs_keras_hub') or float('nan')):.2f}×; run at {sha}{dirty} on "
+                      f"{cpu.get('model', '?')} ({cpu.get('cores', '?')} cores), "
+                      f"{prov.get('utc', '')}.", ""]
+            lines += format_tables(result)
+        return lines

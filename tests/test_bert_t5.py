@@ -1,0 +1,203 @@
+"""BERT and T5 families and the fine-tuned names: build, forward, presets, seq2seq
+generation, and the one-line errors of their recipes."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.hub import build, describe, load_preset
+from zoo.registry import ZooError, list_models
+from zoo.training.recipe import load_recipe
+
+NEW = [s.name for s in list_models() if s.family in ("bert", "t5") or s.task == "text_classifier"]
+IDS = [[259, 84, 111, 32, 98, 101, 260, 257]]
+
+
+def _inputs(model, ids=IDS):
+    ids = tf.constant(ids, tf.int32)
+    mask = tf.cast(ids != 257, tf.int32)
+    if "Seq2Seq" in type(model).__name__:
+        return {"encoder_token_ids": ids, "encoder_padding_mask": mask,
+                "decoder_token_ids": ids, "decoder_padding_mask": mask}
+    x = {"token_ids": ids, "padding_mask": mask}
+    if "Bert" in type(model.backbone).__name__:
+        x["segment_ids"] = tf.zeros_like(ids)
+    if "MaskedLM" in type(model).__name__:
+        x["mask_positions"] = tf.constant([[1, 3]], tf.int32)
+    return x
+
+
+def test_names_and_shapes():
+    names = {s.name for s in list_models()}
+    assert {"bert-nano", "bert-micro", "bert-tiny", "bert-mini", "bert-small", "bert-base", "t5-nano",
+            "t5-micro", "t5-small", "bert-nano-genre", "gpt-nano-genre", "llama-nano-genre",
+            "t5-nano-folio"} <= names
+    turc = {n: (zoo.get_spec(n).config["num_layers"], zoo.get_spec(n).config["hidden_dim"],
+                zoo.get_spec(n).config["num_heads"], zoo.get_spec(n).config["intermediate_dim"])
+            for n in ("bert-tiny", "bert-mini", "bert-small", "bert-base")}
+    assert turc == {"bert-tiny": (2, 128, 2, 512), "bert-mini": (4, 256, 4, 1024),
+                    "bert-small": (4, 512, 8, 2048), "bert-base": (12, 768, 12, 3072)}
+    c = zoo.get_spec("t5-small").config
+    assert (c["num_layers"], c["hidden_dim"], c["num_heads"], c["intermediate_dim"], c["key_value_dim"]) == \
+        (6, 512, 8, 2048, 64)
+    for n in NEW:
+        d = describe(n)
+        assert d["parameters"] > d["non_embedding_parameters"] > 0
+        assert d["training_flops_per_token"] == 3 * d["forward_flops_per_token"] > 0
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_builds_and_runs(name):
+    model = build(name, sequence_length=8)
+    out = model(_inputs(model))
+    V = model.backbone.vocabulary_size
+    want = {"masked_lm": (1, 2, V), "seq2seq_lm": (1, 8, V), "text_classifier": (1, 3)}[zoo.get_spec(name).task]
+    assert tuple(out.shape) == want and np.isfinite(out.numpy()).all()
+    spec = zoo.get_spec(name)
+    assert spec.count_params(spec.config, V, spec.max_sequence_length)[0] == model.count_params()
+
+
+@pytest.mark.parametrize("name", ["bert-nano", "t5-nano", "bert-nano-genre", "gpt-nano-genre"])
+def test_preset_round_trip(tmp_path, name):
+    model = build(name, sequence_length=16)
+    model.save_to_preset(str(tmp_path / "p"))
+    loaded = load_preset(tmp_path / "p")
+    assert type(loaded) is type(model)
+    x = _inputs(model)
+    np.testing.assert_array_equal(model(x).numpy(), loaded(x).numpy())
+    assert type(loaded.preprocessor.tokenizer).__name__ == "ZooByteTokenizer"
+    if name.endswith("genre"):  # the preprocessor packs strings as the trainer does
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(loaded.preprocessor(["Ab"]))
+        row = x["token_ids"].numpy()[0]
+        start = 259 if name.startswith("bert") else 256
+        end = 260 if name.startswith("bert") else 256
+        assert row[:4].tolist() == [start, 65, 98, end] and (row[4:] == 257).all()
+        assert loaded.predict(["To be, or not to be"], verbose=0).shape == (1, 3)
+
+
+@pytest.fixture(scope="module")
+def t5():
+    """A t5-nano with large random weights, so greedy outputs vary from step to step."""
+    model = build("t5-nano", sequence_length=32)
+    rng = np.random.default_rng(0)
+    for w in model.weights:
+        w.assign(rng.normal(0, 0.3, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
+    return model
+
+
+def test_seq2seq_greedy_matches_teacher_forcing_and_beam1(t5):
+    prompts = ["Nay answer me: Stand & vnfold", "Long liue the King", "Who's there?"]
+    greedy = zoo.generate(t5, prompts, max_new_tokens=12, return_ids=True)
+    beam1 = zoo.generate(t5, prompts, max_new_tokens=12, sampler="beam", num_beams=1, return_ids=True)
+    assert greedy == beam1
+    ids = [g for _, g in greedy]
+    assert any(len(set(r)) > 1 for r in ids)
+    # The cached decode loop agrees with a full forward pass of the model.
+    from zoo.data.tokenizers import encode
+
+    for p, row in zip(prompts, ids):
+        enc = encode(t5.preprocessor.tokenizer, p) + [256]
+        dec = [257] + row[:-1]
+        x = {"encoder_token_ids": tf.constant([enc]), "encoder_padding_mask": tf.ones((1, len(enc)), tf.int32),
+             "decoder_token_ids": tf.constant([dec]), "decoder_padding_mask": tf.ones((1, len(dec)), tf.int32)}
+        assert np.argmax(t5(x).numpy()[0], -1).tolist() == row
+    beams = zoo.generate(t5, prompts, max_new_tokens=12, sampler="beam", num_beams=3)
+    assert len(beams) == 3 and all(isinstance(b, str) for b in beams)
+    a = zoo.generate(t5, prompts[:1], max_new_tokens=8, sampler="top_k", top_k=5, seed=3)
+    assert a == zoo.generate(t5, prompts[:1], max_new_tokens=8, sampler="top_k", top_k=5, seed=3)
+
+
+def test_seq2seq_generate_errors(t5):
+    with pytest.raises(ZooError, match="encoder takes at most 31"):
+        zoo.generate(t5, ["x" * 40], max_new_tokens=4)
+    with pytest.raises(ZooError, match="streaming"):
+        zoo.generate(t5, ["x"], stream=True)
+    with pytest.raises(ZooError, match="does not generate"):
+        zoo.generate(build("bert-nano", sequence_length=8), ["x"])
+
+
+def test_cli_generate_seq2seq(capsys):
+    from zoo.cli import main
+
+    assert main(["generate", "t5-nano", "--prompt", "Long liue", "--max-new-tokens", "4"]) == 0
+    assert main(["generate", "t5-nano", "--prompt", "Long liue", "--sampler", "beam", "--num-beams", "2",
+                 "--max-new-tokens", "4"]) == 0
+    assert main(["show", "bert-nano-genre"]) == 0
+    assert '"base": "bert-nano"' in capsys.readouterr().out
+
+
+def _recipe(**kw):
+    r = {"model": "bert-nano-genre", "init_from": "bert-nano",
+         "data": {"objective": "classification", "task": "genre", "sequence_length": 32},
+         "train": {"steps": 3, "warmup_steps": 1}}
+    for key, value in kw.items():
+        section, _, leaf = key.partition("__")
+        if leaf:
+            r[section] = {**r[section], leaf: value}
+        elif value is None:
+            r.pop(section)
+        else:
+            r[section] = value
+    return r
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(init_from="t5-nano"), "init_from 't5-nano' is a t5 model; bert-nano-genre is a bert model"),
+    (dict(init_from="gpt-nanoo"), "neither a registered model nor a preset directory. Did you mean 'gpt-nano'"),
+    (dict(data__num_classes=1), "at least 2 classes"),
+    (dict(model="t5-nano-folio", init_from="t5-nano", data__objective="seq2seq", data__task=None),
+     "a seq2seq recipe needs targets"),
+    (dict(model="t5-nano-folio", init_from="t5-nano", data__objective="seq2seq"),
+     "data.task 'genre' is a classification task, not seq2seq"),
+    (dict(data__sequence_length=256), "over bert-nano-genre's maximum of 128"),
+    (dict(model="t5-nano", init_from=None, data__objective="span_corruption", data__task=None,
+          data__sequence_length=512), "over t5-nano's maximum of 128"),
+    (dict(model="bert-nano", init_from=None, data__objective="clm", data__task=None),
+     "'clm' does not fit bert-nano"),
+    (dict(model="gpt-nano", init_from=None, data__objective="mlm_nsp", data__task=None),
+     "'mlm_nsp' does not fit gpt-nano"),
+    (dict(data__task="genres"), "Did you mean 'genre'"),
+    (dict(data__mask_rate=1.5), "between 0 and 1"),
+])
+def test_recipe_errors(kw, match):
+    with pytest.raises(ZooError, match=match) as e:
+        load_recipe(_recipe(**kw))
+    assert "\n" not in str(e.value)
+
+
+def test_init_from_preset_dir_checks_family_and_shape(tmp_path):
+    from zoo.training.objective_trainer import load_backbone_weights
+
+    build("t5-nano", sequence_length=8).save_to_preset(str(tmp_path / "t5"))
+    with pytest.raises(ZooError, match="is a t5 model; bert-nano-genre is a bert model"):
+        load_recipe(_recipe(init_from=str(tmp_path / "t5")))
+    build("bert-tiny", sequence_length=8).save_to_preset(str(tmp_path / "tiny"))
+    clf = build("bert-nano-genre", sequence_length=8)
+    with pytest.raises(ZooError, match="another shape than bert-nano-genre .*num_layers 2 vs 4") as e:
+        load_backbone_weights(clf, str(tmp_path / "tiny"), zoo.get_spec("bert-nano-genre"))
+    assert "\n" not in str(e.value)
+    src = build("bert-nano", sequence_length=8)
+    src.save_to_preset(str(tmp_path / "nano"))
+    load_backbone_weights(clf, str(tmp_path / "nano"), zoo.get_spec("bert-nano-genre"))
+    for a, b in zip(src.backbone.weights, clf.backbone.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_user_tsv_errors(tmp_path):
+    from zoo.data.tokenizers import ZooByteTokenizer
+    from zoo.training.objective_trainer import Classification
+
+    one = tmp_path / "one.tsv"
+    one.write_text("".join(f"line {i}\tcomedy\n" for i in range(60)))
+    r = load_recipe(_recipe(init_from=None, data__task=str(one)))
+    with pytest.raises(ZooError, match="one class .*at least 2 classes"):
+        Classification(r, zoo.get_spec("bert-nano-genre"), ZooByteTokenizer()).build()
+    bare = tmp_path / "bare.tsv"
+    bare.write_text("Long liue the King\n")
+    r = load_recipe(_recipe(model="t5-nano-folio", init_from=None, data__objective="seq2seq",
+                            data__task=str(bare)))
+    from zoo.data.labelled import load_examples
+
+    with pytest.raises(ZooError, match="bare.tsv:1: no tab-separated target: a seq2seq recipe needs targets"):
+        load_examples(r["data"]["task"], "train", "seq2seq")
