@@ -81,6 +81,12 @@ def cmd_bench(args):
     return bench_main(args.bench_args)
 
 
+def cmd_export(args):
+    from zoo.export import export
+
+    print(f"wrote {export(args.name, args.format, args.out)}")
+
+
 def cmd_leaderboard(args):
     from benchmarks.leaderboard import write_leaderboard
 
@@ -120,6 +126,11 @@ def build_parser():
     s = sub.add_parser("bench", help="run benchmark suites (same as benchmarks/run.py)", add_help=False)
     s.add_argument("bench_args", nargs=argparse.REMAINDER, help="see benchmarks/run.py --help")
     s.set_defaults(func=cmd_bench)
+    s = sub.add_parser("export", help="export a model for serving (keras, preset or SavedModel)")
+    s.add_argument("name", help="registered name or preset directory")
+    s.add_argument("out", help="output directory")
+    s.add_argument("--format", default="saved_model", help="saved_model (default), keras or preset")
+    s.set_defaults(func=cmd_export)
     s = sub.add_parser("leaderboard", help="regenerate leaderboard/README.md from results JSON")
     s.add_argument("--dir", default=None, help="leaderboard directory (default: the repo's leaderboard/)")
     s.set_defaults(func=cmd_leaderboard)
