@@ -50,8 +50,10 @@ class Suite:
     def config(self, quick):
         return {}
 
+    tasks = None  # e.g. ("causal_lm",); None: any task of the listed families
+
     def applies_to(self, entry):
-        return entry.family in self.families
+        return entry.family in self.families and (self.tasks is None or entry.task in self.tasks)
 
     def run(self, entry, config, seed):
         raise NotImplementedError
@@ -75,6 +77,17 @@ class ModelEntry:
             self.key = ref
             self.preset = paths.preset_dir(ref)
         self._model = None
+
+    @property
+    def task(self):
+        if self.spec:
+            return self.spec.task
+        name = json.loads((self.preset / "task.json").read_text()).get("class_name", "")
+        for key, task in (("CausalLM", "causal_lm"), ("MaskedLM", "masked_lm"), ("Seq2SeqLM", "seq2seq_lm"),
+                          ("Classifier", "text_classifier")):
+            if key in name:
+                return task
+        return "other"
 
     @property
     def family(self):
@@ -230,7 +243,7 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             path = result_path(out, suite.name, entry.key)
             if not suite.applies_to(entry):
                 print(f"[harness] {suite.name}/{entry.key}: skipped (suite does not apply to family "
-                      f"'{entry.family}')", file=sys.stderr)
+                      f"'{entry.family}', task '{entry.task}')", file=sys.stderr)
                 continue
             entry.ensure_trained()
             config = suite.config(quick)

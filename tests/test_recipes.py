@@ -22,14 +22,47 @@ def test_recipe_smoke(name, tmp_path):
     from zoo.hub import load_preset
     from zoo.training.trainer import train_recipe
 
-    result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}"],
-                          out=tmp_path / "run", quiet=True)
-    assert result["val_bpb"] > 0
+    objective = load_recipe(name)["data"]["objective"]
+    result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}"]
+                          + init_override(name, tmp_path), out=tmp_path / "run", quiet=True)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "loss" in x] == [1, 2, 3]
     assert lines[-1]["final"] is True
     model = load_preset(result["preset"])
+    if objective != "clm":
+        return check_objective_result(objective, result, model)
+    assert result["val_bpb"] > 0
     assert isinstance(model.generate("To be", max_length=12), str)
+
+
+def init_override(name, tmp_path):
+    """Fine-tuning recipes start from a preset: give them a fresh one of the right shape."""
+    from zoo.hub import build
+
+    init = load_recipe(name).get("init_from")
+    if not init:
+        return []
+    build(init, sequence_length=16).save_to_preset(str(tmp_path / "init"))
+    return [f"init_from={tmp_path / 'init'}"]
+
+
+def check_objective_result(objective, result, model):
+    import pathlib
+
+    import zoo
+
+    if objective == "mlm_nsp":
+        assert 0 <= result["val_mlm_acc"] <= 1 and 0 <= result["val_nsp_acc"] <= 1
+        assert (pathlib.Path(result["preset"]) / "nsp_head.weights.npz").is_file()
+        assert model.predict(["To be, or not"], verbose=0).shape[0] == 1
+    elif objective == "classification":
+        assert 0 <= result["test_acc"] <= 1 and 0 <= result["test_macro_f1"] <= 1
+        assert model.predict(["To be, or not"], verbose=0).shape == (1, 3)
+    else:
+        assert result["val_loss"] > 0
+        if objective == "seq2seq":
+            assert result["test_copy_bleu"] > 0 and result["test_bleu"] >= 0
+        assert isinstance(zoo.generate(model, ["To be"], max_new_tokens=4)[0], str)
 
 
 def small_corpus(tmp_path):

@@ -91,6 +91,7 @@ class GenerationSuite(Suite):
     title = "Generation"
     description = ("greedy continuations of held-out Hamlet/Tempest prompts vs the true text; "
                    "speed of our compiled KV-cache engine")
+    tasks = ("causal_lm",)
     primary = "rouge_l"
     higher_is_better = {"rouge_l": True, "bleu": True, "reference_bpb": False, "distinct_2": True,
                         "repetition_4": False}

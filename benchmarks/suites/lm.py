@@ -20,6 +20,7 @@ class LMSuite(Suite):
     name = "lm"
     title = "Language modelling"
     description = "held-out bits per byte (lower is better); Shakespeare in-domain, KJV out-of-domain"
+    tasks = ("causal_lm",)
     primary = "shakespeare_validation_bpb"
     higher_is_better = {"shakespeare_validation_bpb": False, "shakespeare_test_bpb": False,
                         "kjv_validation_bpb": False, "kjv_test_bpb": False}

@@ -1,0 +1,122 @@
+"""seq2seq suite: encoder-decoders (T5) on span corruption and Folio -> modern spelling.
+
+* Span corruption: teacher-forced loss (nats per target token) and token accuracy on
+  held-out Shakespeare (validation = Hamlet + The Tempest, test = Macbeth), on fixed-seed
+  examples built exactly as in pretraining (15% noise, mean span 3, <extra_id_N> sentinels),
+  at the model's training sequence length; bootstrap intervals over examples.
+* Folio -> modern (models fine-tuned with objective seq2seq, e.g. `t5-nano-folio`): greedy
+  decoding of each First Folio line of the held-out plays (validation = Hamlet + The
+  Tempest, test = Macbeth) on the compiled seq2seq engine, scored against the modern lines
+  with sacrebleu BLEU and chrF (signatures kept) and ROUGE-L, each with a bootstrap
+  interval, beside the copy-the-input baseline (the Folio line itself), which is strong:
+  most words are already spelled the modern way.
+"""
+import json
+
+import numpy as np
+
+from benchmarks import metrics
+from benchmarks.harness import Suite, register_suite
+from zoo.data import corpora
+
+SPLITS = ("validation", "test")
+
+
+def _meta(entry):
+    path = entry.preset / "zoo.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+@register_suite
+class Seq2SeqSuite(Suite):
+    name = "seq2seq"
+    title = "Sequence to sequence (encoder-decoders)"
+    description = ("First Folio -> modern spelling of held-out plays: BLEU / chrF / ROUGE-L, higher is "
+                   "better, beside copying the input; span-corruption loss on held-out Shakespeare, lower "
+                   "is better")
+    families = ("t5", "bart")
+    tasks = ("seq2seq_lm",)
+    primary = "folio_test_bleu"
+    higher_is_better = {"folio_test_bleu": True, "folio_test_chrf": True, "folio_test_rouge_l": True,
+                        "folio_test_copy_bleu": True, "folio_validation_bleu": True,
+                        "span_validation_loss": False, "span_test_loss": False}
+
+    def config(self, quick):
+        return {"span_examples": 128 if quick else 1024, "folio_lines": 300 if quick else None,
+                "data_hashes": {f"shakespeare/{s}": corpora.data_hash("shakespeare", s) for s in SPLITS}}
+
+    def run(self, entry, config, seed):
+        model = entry.model
+        meta = _meta(entry)
+        data = (meta.get("recipe") or {}).get("data", {})
+        T = data.get("sequence_length") or getattr(model.preprocessor, "encoder_sequence_length", 128)
+        out = {"sequence_length": T}
+        out.update(self._span(model, T, data, config, seed))
+        if (meta.get("objective") or data.get("objective")) == "seq2seq" and data.get("task") == "folio":
+            out.update(self._folio(model, T, data.get("target_length") or T, config, seed))
+        return out
+
+    def _span(self, model, T, data, config, seed):
+        import keras
+        import tensorflow as tf
+
+        from zoo.data import objectives as O
+        from zoo.data import pipeline
+
+        tok = model.preprocessor.tokenizer
+        sentinels = O.sentinel_ids(tok)
+        density = data.get("noise_density") or 0.15
+        span = data.get("mean_span_length") or 3.0
+
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def score(b):
+            logits = model({k: b[k] for k in ("encoder_token_ids", "encoder_padding_mask",
+                                              "decoder_token_ids", "decoder_padding_mask")}, training=False)
+            ce = keras.losses.sparse_categorical_crossentropy(b["labels"], logits, from_logits=True)
+            hit = tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == b["labels"], tf.float32)
+            return ce, hit
+
+        out = {}
+        for split in SPLITS:
+            ids = pipeline.token_stream("shakespeare", split, tok)
+            losses, accs = [], []
+            for i in range(config["span_examples"] // 32):
+                b = O.span_batch(ids, 32, T, np.random.default_rng([seed, i]), sentinels, tok.end_token_id,
+                                 tok.pad_token_id, density, span)
+                ce, hit = score({k: tf.constant(v) for k, v in b.items()})
+                w = b["label_weights"]
+                losses.extend(((ce.numpy() * w).sum(1) / w.sum(1)).tolist())
+                accs.extend(((hit.numpy() * w).sum(1) / w.sum(1)).tolist())
+            lo, hi = metrics.bootstrap_ci(losses, np.mean, seed=seed)
+            out[f"span_{split}_loss"] = metrics.with_ci("span_loss", np.mean(losses), lo, hi)
+            lo, hi = metrics.bootstrap_ci(accs, np.mean, seed=seed)
+            out[f"span_{split}_acc"] = metrics.with_ci("span_acc", np.mean(accs), lo, hi)
+        return out
+
+    def _folio(self, model, T, target_length, config, seed):
+        from zoo.data import objectives as O
+        from zoo.data.folio import folio_pairs
+        from zoo.generation.api import seq2seq_engine_for
+
+        tok = model.preprocessor.tokenizer
+        engine = seq2seq_engine_for(model)
+        out = {}
+        for split in SPLITS:
+            rows = folio_pairs(split)
+            if config["folio_lines"]:
+                pick = np.random.default_rng(seed).permutation(len(rows))[: config["folio_lines"]]
+                rows = [rows[i] for i in sorted(pick)]
+            src = [a for a, _, _ in rows]
+            refs = [b for _, b, _ in rows]
+            ids = [list(x[: engine.max_encoder_length - 1]) for x in O.encode_many(tok, src)]
+            hyps = O.decode_many(tok, engine.generate_ids(ids, max_new_tokens=target_length - 1))
+            for name, fn in (("bleu", metrics.bleu_with_ci), ("chrf", metrics.chrf_with_ci),
+                             ("rouge_l", metrics.rouge_l_with_ci)):
+                out[f"folio_{split}_{name}"] = fn(hyps, refs, seed=seed)
+                out[f"folio_{split}_copy_{name}"] = fn(src, refs, seed=seed)
+            out[f"folio_{split}_exact"] = float(np.mean([h == r for h, r in zip(hyps, refs)]))
+            out[f"folio_{split}_copy_exact"] = float(np.mean([s == r for s, r in zip(src, refs)]))
+            out[f"folio_{split}_lines"] = len(rows)
+            out[f"folio_{split}_samples"] = [{"folio": s, "model": h, "modern": r}
+                                             for s, h, r in list(zip(src, hyps, refs))[:5]]
+        return out

@@ -1,0 +1,140 @@
+"""understanding suite: what encoders learned, and genre classification across families.
+
+* Pretrained encoders (BERT, task masked_lm): masked-LM accuracy / loss and next-sentence
+  accuracy on held-out Shakespeare (validation = Hamlet + The Tempest, test = Macbeth),
+  on fixed-seed pairs built exactly as in pretraining (`zoo.data.objectives.mlm_nsp_batch`:
+  15% of text bytes selected, 80/10/10; 50/50 next lines vs a line of another work). The NSP
+  head is the one saved beside the preset (`nsp_head.weights.npz`); without it NSP is left
+  out. 95% intervals: bootstrap over pairs.
+* Fine-tuned classifiers (task text_classifier: `bert-nano-genre`, `gpt-nano-genre`,
+  `llama-nano-genre`, or any keras-hub TextClassifier preset of ours): accuracy and
+  macro-F1 on the genre task's validation and test plays (whole plays held out), through
+  the preset's own preprocessor (strings in), with bootstrap intervals over passages and
+  the majority-class baseline.
+"""
+import json
+
+import numpy as np
+
+from benchmarks import metrics
+from benchmarks.harness import Suite, register_suite
+from zoo.data import corpora
+
+SPLITS = ("validation", "test")
+
+
+def _meta(entry):
+    path = entry.preset / "zoo.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _ci(name, values, stat, seed):
+    lo, hi = metrics.bootstrap_ci(values, stat, seed=seed) if len(values) > 1 else (float("nan"),) * 2
+    return metrics.with_ci(name, stat(values), lo, hi) if lo == lo else {"value": float(stat(values))}
+
+
+@register_suite
+class UnderstandingSuite(Suite):
+    name = "understanding"
+    title = "Understanding (encoders and classifiers)"
+    description = ("genre of held-out plays (comedy/history/tragedy): accuracy and macro-F1, higher is "
+                   "better; encoders: masked-LM and next-sentence accuracy on held-out Shakespeare")
+    families = ("bert", "gpt", "llama")
+    tasks = ("masked_lm", "text_classifier")
+    primary = "genre_test_acc"
+    higher_is_better = {"genre_test_acc": True, "genre_test_macro_f1": True, "genre_validation_acc": True,
+                        "genre_validation_macro_f1": True, "mlm_validation_acc": True,
+                        "nsp_validation_acc": True, "mlm_test_acc": True, "nsp_test_acc": True}
+
+    def config(self, quick):
+        from zoo.data.folio import GENRE_SPLIT
+
+        return {"pairs": 256 if quick else 2048, "passages": 300 if quick else None,
+                "data_hashes": {f"shakespeare/{s}": corpora.data_hash("shakespeare", s) for s in SPLITS},
+                "genre_plays": {s: GENRE_SPLIT[s] for s in SPLITS}}
+
+    def run(self, entry, config, seed):
+        if entry.task == "masked_lm":
+            return self._encoder(entry, config, seed)
+        return self._classifier(entry, config, seed)
+
+    # ------------------------------------------------------------------ encoders
+    def _encoder(self, entry, config, seed):
+        import keras
+        import tensorflow as tf
+
+        from zoo.data import objectives as O
+        from zoo.models.bert.builder import load_nsp_head
+
+        model = entry.model
+        tok = model.preprocessor.tokenizer
+        meta = _meta(entry)
+        T = (meta.get("recipe") or {}).get("data", {}).get("sequence_length") or 128
+        T = min(T, model.backbone.max_sequence_length)
+        nsp_head = load_nsp_head(entry.preset, model.backbone.hidden_dim)
+
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def score(b):
+            out = model.backbone({"token_ids": b["token_ids"], "segment_ids": b["segment_ids"],
+                                  "padding_mask": tf.cast(b["padding_mask"], tf.int32)}, training=False)
+            mlm = model.masked_lm_head(out["sequence_output"], mask_positions=b["mask_positions"])
+            ce = keras.losses.sparse_categorical_crossentropy(b["mask_ids"], mlm, from_logits=True)
+            hit = tf.cast(tf.argmax(mlm, -1, output_type=tf.int32) == b["mask_ids"], tf.float32)
+            nsp = nsp_head(out["pooled_output"]) if nsp_head is not None else tf.zeros([tf.shape(ce)[0], 2])
+            nsp_hit = tf.cast(tf.argmax(nsp, -1, output_type=tf.int32) == b["nsp_labels"], tf.float32)
+            return ce, hit, nsp_hit
+
+        key = (type(tok).__name__, tok.vocabulary_size())
+        out = {"sequence_length": T, "nsp_head": nsp_head is not None}
+        for split in SPLITS:
+            lines = O.line_corpus("shakespeare", split, key, tok)
+            mlm_acc, mlm_loss, nsp_acc = [], [], []
+            for i in range(config["pairs"] // 32):
+                b = O.mlm_nsp_batch(lines, 32, T, np.random.default_rng([seed, i]), tok)
+                ce, hit, nsp_hit = score({k: tf.constant(v) for k, v in b.items()})
+                w = b["mask_weights"]
+                mlm_acc.extend(((hit.numpy() * w).sum(1) / w.sum(1)).tolist())
+                mlm_loss.extend(((ce.numpy() * w).sum(1) / w.sum(1)).tolist())
+                nsp_acc.extend(nsp_hit.numpy().tolist())
+            # Per-pair means: each pair weighs the same (MLM accuracy of a pair = its masked bytes).
+            out[f"mlm_{split}_acc"] = _ci("mlm_acc", mlm_acc, np.mean, seed)
+            out[f"mlm_{split}_loss"] = _ci("mlm_loss", mlm_loss, np.mean, seed)
+            if nsp_head is not None:
+                out[f"nsp_{split}_acc"] = _ci("nsp_acc", nsp_acc, np.mean, seed)
+            out[f"{split}_pairs"] = len(nsp_acc)
+        return out
+
+    # ------------------------------------------------------------------ classifiers
+    def _classifier(self, entry, config, seed):
+        from zoo.data.folio import GENRES, genre_passages
+
+        model = entry.model
+        meta = _meta(entry)
+        data = (meta.get("recipe") or {}).get("data", {})
+        labels = meta.get("labels") or list(GENRES)
+        if list(labels) != list(GENRES):
+            return {"skipped": f"classifier labels {labels} are not the genre task's {list(GENRES)}"}
+        out = {"sequence_length": model.preprocessor.sequence_length}
+        for split in SPLITS:
+            rows = genre_passages(split, passage_lines=data.get("passage_lines") or 8)
+            if config["passages"]:
+                pick = np.random.default_rng(seed).permutation(len(rows))[: config["passages"]]
+                rows = [rows[i] for i in sorted(pick)]
+            texts = [p for p, _, _ in rows]
+            truth = [labels.index(g) for _, g, _ in rows]
+            pred = np.argmax(model.predict(texts, batch_size=64, verbose=0), -1).tolist()
+            pairs = list(zip(truth, pred))
+            acc = metrics.accuracy(truth, pred)
+            f1 = metrics.macro_f1(truth, pred, list(range(len(labels))))
+            acc_ci = metrics.bootstrap_ci(pairs, lambda ps: np.mean([t == p for t, p in ps]), seed=seed)
+            f1_ci = metrics.bootstrap_ci(
+                pairs, lambda ps: metrics.macro_f1([t for t, _ in ps], [p for _, p in ps],
+                                                   list(range(len(labels)))), n_resamples=300, seed=seed)
+            out[f"genre_{split}_acc"] = metrics.with_ci("acc", acc, *acc_ci)
+            out[f"genre_{split}_macro_f1"] = metrics.with_ci("macro_f1", f1, *f1_ci)
+            out[f"genre_{split}_majority_acc"] = max(truth.count(c) for c in set(truth)) / len(truth)
+            out[f"genre_{split}_passages"] = len(truth)
+            out[f"genre_{split}_confusion"] = [[sum(1 for t, p in pairs if t == i and p == j)
+                                                for j in range(len(labels))] for i in range(len(labels))]
+        out["labels"] = list(labels)
+        return out
