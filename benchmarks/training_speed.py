@@ -28,12 +28,15 @@ betas 0.9/0.99) with the global gradient norm clipped at 1.0.
 Method:
 
 * **Throughput**: after a warm-up (tracing/compilation), ``rounds`` rounds; in each, every
-  contender runs ``steps + 1`` steps in turn (the order rotates every round) and the time
-  from the end of its first step to the end of its last is one sample (keras-hub timed
-  by a batch-end callback, so ``fit``'s per-call set-up is excluded: its steady state).
-  Load from other processes on a shared machine therefore hits all contenders alike.
-  tok/s = batch · sequence · steps / time; the table gives the median over rounds and the
-  spread, plus the process CPU seconds per step (far less sensitive to other load).
+  contender runs ``steps`` steps in turn (the order rotates every round); the time from
+  the start of its first step to the end of its last is one sample. keras-hub is timed by
+  a callback from batch-begin of its first batch to batch-end of its last (keras fetches
+  each batch inside its train function, so both spans include input), which leaves out
+  ``fit``'s per-call set-up: its steady state. Load from other processes on a shared
+  machine therefore hits all contenders alike. tok/s = batch · sequence · steps / time,
+  median over rounds (and range); "× keras-hub" is the median over rounds of the ratio to
+  keras-hub's sample of the same round. The process CPU seconds per step (and their ratio)
+  are far less sensitive to other load than wall time.
 * **Peaks**: a separate worker multiplies 2048×2048 matrices (a chain of 4
   ``tf.matmul``, oneDNN, as the training steps use) in float32 and bfloat16 once per
   round, between contenders; the peak is the best over the run.
@@ -96,9 +99,9 @@ def default_config(quick):
         "shape": dict(SHAPE),
         "contenders": QUICK if quick else FULL,
         "warmup_steps": 2,
-        "rounds": 3 if quick else 5,
-        "steps": 2 if quick else 3,
-        "quality_steps": 30 if quick else 100,
+        "rounds": 6 if quick else 8,
+        "steps": 1 if quick else 2,
+        "quality_steps": 24 if quick else 100,
         "quality_eval_windows": 32 if quick else 128,
         "quality_lr": 1e-3,
         "profile_steps": 2 if quick else 3,
@@ -189,22 +192,29 @@ class _Worker:
 
     # -- running ----------------------------------------------------------------------------
     def _run(self, n):
-        """Run n steps; (wall, cpu) seconds from the end of step 1 to the end of step n."""
+        """Run n steps; (wall, cpu) seconds from the start of the first to the end of the last."""
         marks = []
         if self.spec["kind"] == "fit":
             keras = self.keras
 
             class Marks(keras.callbacks.Callback):
+                # keras fetches each batch inside its train function, between these two
+                # calls: the span covers n whole steps and excludes fit's per-call set-up.
+                def on_train_batch_begin(self, batch, logs=None):
+                    if not marks:
+                        marks.append((time.perf_counter(), time.process_time()))
+
                 def on_train_batch_end(self, batch, logs=None):
                     marks.append((time.perf_counter(), time.process_time()))
 
             self.model.fit(self.ds.take(n), epochs=1, verbose=0, callbacks=[Marks()])
         else:
+            marks.append((time.perf_counter(), time.process_time()))
             for _ in range(n):
                 x, y = next(self.it)
                 loss, _ = self.step(x, y)
                 float(loss)
-                marks.append((time.perf_counter(), time.process_time()))
+            marks.append((time.perf_counter(), time.process_time()))
         return marks[-1][0] - marks[0][0], marks[-1][1] - marks[0][1]
 
     def warmup(self, steps):
@@ -213,7 +223,7 @@ class _Worker:
         return {"seconds": time.perf_counter() - t}
 
     def time(self, steps):
-        wall, cpu = self._run(steps + 1)
+        wall, cpu = self._run(steps)
         return {"wall": wall, "cpu": cpu, "steps": steps}
 
     def memory(self):
@@ -265,21 +275,28 @@ class _Worker:
                 "tokens": steps * B * T, "steps": steps, "final_train_loss": float(np.mean(losses[-5:]))}
 
 
-def _matmul_peaks(n=2048, reps=4, trials=3):
+_PEAK_FNS = {}
+
+
+def _matmul_peaks(n=2048, reps=4, trials=2):
+    """Best float32 / bfloat16 rate of a chain of `reps` n×n tf.matmul (oneDNN), in FLOP/s."""
     import tensorflow as tf
 
     out = {}
     for name, dtype in (("fp32", tf.float32), ("bf16", tf.bfloat16)):
-        a = tf.cast(tf.random.stateless_normal([n, n], seed=[1, 2]), dtype)
-        b = tf.cast(tf.random.stateless_normal([n, n], seed=[3, 4]) / float(n) ** 0.5, dtype)
+        if name not in _PEAK_FNS:
+            a = tf.cast(tf.random.stateless_normal([n, n], seed=[1, 2]), dtype)
+            b = tf.cast(tf.random.stateless_normal([n, n], seed=[3, 4]) / float(n) ** 0.5, dtype)
 
-        @tf.function
-        def chain(a, b):
-            for _ in range(reps):  # a dependent chain: nothing to fold or share
-                a = tf.matmul(a, b)
-            return a
+            @tf.function
+            def chain(a, b):
+                for _ in range(reps):  # a dependent chain: nothing to fold or share
+                    a = tf.matmul(a, b)
+                return a
 
-        chain(a, b).numpy()
+            chain(a, b).numpy()
+            _PEAK_FNS[name] = (chain, a, b)
+        chain, a, b = _PEAK_FNS[name]
         best = float("inf")
         for _ in range(trials):
             t = time.perf_counter()
@@ -334,7 +351,7 @@ def breakdown_from_trace(logdir):
                 if name == "CpuExecutable::ExecuteAsyncOnStream":
                     # An XLA cluster inside a non-XLA step: only the fused loss's softmax.
                     cat = "lm_head_loss"
-                elif ":" in name and not name.startswith(("ExecutorState", "ThreadpoolListener")):
+                elif name.count(":") == 1:  # "scope/op_name:OpType"; runtime events have "::"
                     cat = classify_op(name.split(":")[0])
                 else:
                     continue
@@ -487,9 +504,14 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
                 "peak_rss_rise_mb": memory[n]["vm_hwm_mb"] - memory[n]["rss_before_mb"],
                 "warmup_seconds": warm[n],
             }
-        base = contenders[BASELINE]["tok_s"] if BASELINE in contenders else None
-        for c in contenders.values():
-            c["ratio_vs_keras_hub"] = c["tok_s"] / base if base else None
+        if BASELINE in contenders:
+            # Ratios pair each round's sample with keras-hub's in the same round (adjacent
+            # in time), so slow drifts of the machine's load cancel; median over rounds.
+            base = contenders[BASELINE]
+            for c in contenders.values():
+                c["ratio_vs_keras_hub"] = statistics.median(
+                    a / b for a, b in zip(c["tok_s_rounds"], base["tok_s_rounds"]))
+                c["cpu_ratio_vs_keras_hub"] = base["cpu_seconds_per_step"] / c["cpu_seconds_per_step"]
         ours = [n for n in names if CONTENDERS[n]["kind"] == "ours"]
         best = max(ours, key=lambda n: contenders[n]["tok_s"])
 
@@ -563,16 +585,18 @@ def format_tables(result):
         f"fp32 {p['fp32'] / 1e9:.0f} GFLOP/s, bf16 {p['bf16'] / 1e9:.0f} GFLOP/s"
         f"{'' if result.get('bf16_instructions') else ' (no bf16 instructions: auto = float32)'}.",
         "",
-        "| contender | precision | XLA | loss | tok/s (median, range) | × keras-hub | CPU s/step | "
-        "MFU fp32 / bf16 | peak RSS MB (rise) |",
+        "| contender | precision | XLA | loss | tok/s (median, range) | × keras-hub | CPU s/step "
+        "(× keras-hub) | MFU fp32 / bf16 | peak RSS MB (rise) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in c.items():
+    for name in sorted(c, key=lambda n: list(CONTENDERS).index(n) if n in CONTENDERS else len(CONTENDERS)):
+        r = c[name]
         star = " **(best)**" if name == result["best"] else ""
         lines.append(
             f"| {r['label']}{star} | {r['precision']} | {'on' if r['jit'] else 'off'} | {r['loss']} | "
             f"{r['tok_s']:,.0f} ({r['tok_s_min']:,.0f}–{r['tok_s_max']:,.0f}) | "
-            f"{_f(r.get('ratio_vs_keras_hub'), '.2f')} | {r['cpu_seconds_per_step']:.2f} | "
+            f"{_f(r.get('ratio_vs_keras_hub'), '.2f')} | {r['cpu_seconds_per_step']:.2f} "
+            f"({_f(r.get('cpu_ratio_vs_keras_hub'), '.2f')}) | "
             f"{100 * r['mfu_fp32']:.0f}% / {100 * r['mfu_bf16']:.0f}% | "
             f"{r['peak_rss_mb']:,.0f} ({r['peak_rss_rise_mb']:+,.0f}) |")
     lines.append("")
@@ -580,7 +604,7 @@ def format_tables(result):
     if q:
         lines += ["| quality run (same init, same batches) | tokens | train s | val loss (fp32 eval) |",
                   "|---|---|---|---|"]
-        for name, r in q.items():
+        for name, r in sorted(q.items(), key=lambda kv: kv[0] != result["fp32_ours"]):
             lines.append(f"| {c[name]['label']} | {r['tokens']:,} | {r['train_seconds']:.0f} | {r['val_loss']:.4f} |")
         qc = result.get("quality_check")
         if qc:

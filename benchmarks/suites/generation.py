@@ -99,7 +99,7 @@ class GenerationSuite(Suite):
     def config(self, quick):
         return {
             "prompts": 16 if quick else 48,
-            "prompt_bytes": 64,
+            "prompt_bytes": 48,
             "new_tokens": 48 if quick else 64,
             "speed_batch_sizes": [1, 8] if quick else [1, 8, 32],
             "speed_prompt_len": 8,
