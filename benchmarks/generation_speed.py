@@ -154,5 +154,43 @@ def format_table(result):
     return "\n".join(lines)
 
 
+from zoo.paths import REPO_ROOT  # noqa: E402
+
+
+def compare_in_fresh_process(**kwargs):
+    """Run compare_with_keras_hub in a new Python process and return its result.
+
+    A process that has trained with op determinism enabled makes Keras silently refuse
+    `jit_compile=True` (keras.src.trainers.trainer.model_supports_jit), which would time
+    keras-hub below its best; a fresh process keeps the baseline honest.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        cmd = [sys.executable, "-m", "benchmarks.generation_speed", "--json", f.name,
+               "--kwargs", json.dumps(kwargs)]
+        subprocess.run(cmd, check=True, cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL)
+        res = json.loads(open(f.name).read())
+    res["results"] = {int(k): v for k, v in res["results"].items()}
+    return res
+
+
 if __name__ == "__main__":
-    print(format_table(compare_with_keras_hub()))
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.generation_speed")
+    ap.add_argument("--json", help="write the raw result to this file")
+    ap.add_argument("--kwargs", default="{}", help="JSON keyword arguments for compare_with_keras_hub")
+    args = ap.parse_args()
+    kw = json.loads(args.kwargs)
+    if "batch_sizes" in kw:
+        kw["batch_sizes"] = tuple(kw["batch_sizes"])
+    result = compare_with_keras_hub(**kw)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+    print(format_table(result))

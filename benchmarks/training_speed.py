@@ -104,7 +104,7 @@ def default_config(quick):
         "quality_steps": 24 if quick else 100,
         "quality_eval_windows": 32 if quick else 128,
         "quality_lr": 1e-3,
-        "profile_steps": 2 if quick else 3,
+        "profile_steps": 3 if quick else 4,
         "profile": ["keras_hub_fit", "best"],
         "chunk": 1024,
     }
@@ -248,7 +248,7 @@ class _Worker:
         from zoo.evaluation import causal_nll
         from zoo.training.schedule import WarmupCosine
 
-        tf, keras = self.tf, self.keras
+        tf = self.tf
         B, T = self.shape["batch_size"], self.shape["sequence_length"]
         tok = ZooByteTokenizer()
         model, optimizer = self._build(lr=WarmupCosine(lr, max(1, steps // 10), steps, 0.1))
@@ -455,7 +455,7 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
     names = list(config["contenders"])
     t_start = time.perf_counter()
     log_dir = tempfile.mkdtemp(prefix="zoo-training-speed-")
-    workers = {}
+    workers, ok = {}, False
     try:
         workers = {n: WorkerProcess(n, log_dir) for n in names}
         workers["_peaks"] = WorkerProcess("_peaks", log_dir)
@@ -537,9 +537,14 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
                 if shares:
                     step_ms = 1e3 * contenders[n]["step_seconds"]
                     breakdown[n] = {c: {"share": v, "ms": v * step_ms} for c, v in shares.items()}
+        ok = True
     finally:
         for w in workers.values():
             w.close()
+    if ok:  # the worker logs are kept (and named in the error) only when something failed
+        import shutil
+
+        shutil.rmtree(log_dir, ignore_errors=True)
 
     return {
         "shape": shape,

@@ -24,7 +24,7 @@ def test_recipe_smoke(name, tmp_path):
 
     objective = load_recipe(name)["data"]["objective"]
     result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}"]
-                          + init_override(name, tmp_path), out=tmp_path / "run", quiet=True)
+                          + objective_overrides(name, tmp_path), out=tmp_path / "run", quiet=True)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "loss" in x] == [1, 2, 3]
     assert lines[-1]["final"] is True
@@ -35,15 +35,18 @@ def test_recipe_smoke(name, tmp_path):
     assert isinstance(model.generate("To be", max_length=12), str)
 
 
-def init_override(name, tmp_path):
-    """Fine-tuning recipes start from a preset: give them a fresh one of the right shape."""
+def objective_overrides(name, tmp_path):
+    """Non-clm objectives: a small final evaluation; fine-tuning recipes start from a preset,
+    so give them a fresh one of the right shape."""
     from zoo.hub import build
 
     init = load_recipe(name).get("init_from")
+    objective = load_recipe(name)["data"]["objective"]
+    small = [] if objective == "clm" else ["train.final_eval_examples=64"]
     if not init:
-        return []
+        return small
     build(init, sequence_length=16).save_to_preset(str(tmp_path / "init"))
-    return [f"init_from={tmp_path / 'init'}"]
+    return small + [f"init_from={tmp_path / 'init'}"]
 
 
 def check_objective_result(objective, result, model):

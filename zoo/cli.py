@@ -72,7 +72,9 @@ def cmd_generate(args):
     out = generate(args.name, [args.prompt], max_new_tokens=args.max_new_tokens, sampler=args.sampler,
                    temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                    num_beams=args.num_beams, seed=args.seed)
-    print(args.prompt + out[0])
+    from zoo.generation.seq2seq import is_seq2seq_ref
+
+    print(out[0] if is_seq2seq_ref(args.name) else args.prompt + out[0])  # seq2seq: the output only
 
 
 def cmd_bench(args):

@@ -116,11 +116,10 @@ class GenerationSuite(Suite):
 
     def run_standalone(self, config, seed, out):
         """Our engine vs keras-hub's GPT2CausalLM.generate (XLA-compiled) on the same weights."""
-        from benchmarks.generation_speed import compare_with_keras_hub
+        from benchmarks.generation_speed import compare_in_fresh_process
 
         kw = {k: v for k, v in config.items() if k != "family"}
-        kw["batch_sizes"] = tuple(kw["batch_sizes"])
-        res = compare_with_keras_hub(seed=seed, **kw)
+        res = compare_in_fresh_process(seed=seed, **kw)
         return {"peak_flops": res["peak_flops"], "params": res["params"],
                 "results": {str(b): v for b, v in res["results"].items()},
                 "min_ratio": min(v["ratio"] for v in res["results"].values()),

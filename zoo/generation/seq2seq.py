@@ -30,6 +30,20 @@ def is_seq2seq(model):
     return hasattr(model, "call_encoder") and hasattr(model, "call_decoder_with_cache")
 
 
+def is_seq2seq_ref(name):
+    """Whether a registered name or preset directory is an encoder-decoder (no model built)."""
+    import json
+    import pathlib
+
+    task = pathlib.Path(str(name)) / "task.json"
+    if task.is_file():
+        return "Seq2Seq" in json.loads(task.read_text()).get("class_name", "")
+    from zoo.registry import MODELS, list_models
+
+    list_models()
+    return name in MODELS and MODELS[name].task == "seq2seq_lm"
+
+
 class Seq2SeqEngine:
     def __init__(self, model, jit_compile=True, length_buckets=(16, 32, 64, 128, 256, 512, 1024),
                  batch_buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), max_encoder_length=None):

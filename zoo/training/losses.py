@@ -13,10 +13,10 @@ The projection and the loss sit under one `tf.custom_gradient`. Two exact strate
   softmax − one-hot, is formed together with its loss and immediately contracted into
   the small gradients for the hidden states ([chunk, D]) and the head matrix ([V, D],
   summed over chunks in float32); the backward pass only scales them by the upstream
-  gradient. Head FLOPs: 3 matmuls of 2·N·D·V, as in the unfused path. (This is the
-  recomputation-free form of the brief's "recompute each chunk's logits in the backward
-  pass": the logits are computed once, and what the backward pass needs from them is
-  reduced to [chunk, D] and [V, D] before the chunk is dropped.)
+  gradient. Head FLOPs: 3 matmuls of 2·N·D·V, as in the unfused path. (The
+  recomputation-free variant of "recompute each chunk's logits in the backward pass":
+  the logits are computed once, and what the backward pass needs from them is reduced
+  to [chunk, D] and [V, D] before the chunk is dropped.)
 * `mode="recompute"`: the forward pass keeps only the loss; the backward pass recomputes
   each chunk's logits and forms the same gradients (4 matmuls; for when the loss may be
   evaluated without a backward pass). Measured ~10% slower on the head than "forward".

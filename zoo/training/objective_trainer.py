@@ -46,6 +46,11 @@ from zoo.training.schedule import WarmupCosine
 EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
 
 
+def _final_count(train, default):
+    """How many examples the final evaluation scores: train.final_eval_examples or the default."""
+    return train.get("final_eval_examples") or default
+
+
 def _ce(labels, logits):
     return keras.losses.sparse_categorical_crossentropy(labels, tf.cast(logits, tf.float32),
                                                         from_logits=True)
@@ -155,8 +160,8 @@ class MlmNsp(Objective):
             yield self._batch(lines, np.random.default_rng([EVAL_SEED, i]), batch_size)
 
     def evaluate(self, score, batches=None, final=False):
-        n = batches or 64  # final: 64 x 32 pairs of the validation split
-        m = self._eval_terms(score, self.eval_batches(self.val_lines, n))
+        n = batches or _final_count(self.train_cfg, 2048) // 32  # final: 2048 pairs by default
+        m = self._eval_terms(score, self.eval_batches(self.val_lines, max(1, n)))
         out = {f"val_{k}": v for k, v in m.items()}
         out["val_loss"] = m["mlm_loss"] + m["nsp_loss"]
         return out
@@ -202,7 +207,7 @@ class SpanCorruption(Objective):
                 "acc": (tf.reduce_sum(_correct(b["labels"], logits) * w), n)}
 
     def evaluate(self, score, batches=None, final=False):
-        n = batches or 32
+        n = max(1, batches or _final_count(self.train_cfg, 1024) // 32)  # final: 1024 examples
         m = self._eval_terms(score, (self._batch(self.val_ids, np.random.default_rng([EVAL_SEED, i]), 32)
                                      for i in range(n)))
         return {"val_loss": m["loss"], "val_acc": m["acc"]}
@@ -302,14 +307,15 @@ class Classification(_Labelled):
             return tf.argmax(self._logits(b, False), -1, output_type=tf.int32)
         return predict
 
-    def scores(self, split, batch_size=64):
-        """accuracy, macro-F1 (and predictions) on a whole split."""
+    def scores(self, split, batch_size=64, limit=None):
+        """accuracy, macro-F1 (and predictions) on a whole split (or its first `limit`)."""
         from benchmarks import metrics
 
         predict = self.predict_fn()
         rows, _ = self.splits[split]
+        rows = rows[:limit] if limit else rows
         preds = []
-        for b in self.eval_iter(split, batch_size):
+        for b in self.eval_iter(split, batch_size, limit):
             p = predict({k: tf.constant(v) for k, v in b.items()}).numpy()
             preds.extend(p[b["example_weights"] > 0].tolist())
         truth = [y for _, y in rows]
@@ -319,12 +325,12 @@ class Classification(_Labelled):
                 "majority_acc": truth.count(majority) / len(truth), "n": len(truth)}
 
     def evaluate(self, score, batches=None, final=False):
-        limit = None if final else (batches or 16) * 32
+        limit = _final_count(self.train_cfg, None) if final else (batches or 16) * 32
         m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
         out = {"val_loss": m["loss"], "val_acc": m["acc"]}
         if final:
             for split, tag in (("validation", "val"), ("test", "test")):
-                s = self.scores(split)
+                s = self.scores(split, limit=limit)
                 out.update({f"{tag}_acc": s["acc"], f"{tag}_macro_f1": s["macro_f1"],
                             f"{tag}_majority_acc": s["majority_acc"], f"{tag}_examples": s["n"]})
         return out
@@ -387,12 +393,12 @@ class Seq2Seq(_Labelled):
         return res, list(zip(copy[:5], hyps[:5], refs[:5]))
 
     def evaluate(self, score, batches=None, final=False):
-        limit = None if final else (batches or 16) * 32
+        limit = _final_count(self.train_cfg, None) if final else (batches or 16) * 32
         m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
         out = {"val_loss": m["loss"], "val_acc": m["acc"]}
         if final:
             for split, tag in (("validation", "val"), ("test", "test")):
-                s, examples = self.generation_scores(split)
+                s, examples = self.generation_scores(split, limit)
                 out.update({f"{tag}_{k}": v for k, v in s.items()})
                 out[f"{tag}_samples"] = examples
         return out

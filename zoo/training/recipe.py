@@ -61,6 +61,7 @@ SCHEMA = {
         "log_every": 50,
         "eval_every": 500,
         "eval_batches": 16,
+        "final_eval_examples": None,  # objectives other than clm: None = their full final evaluation
         "checkpoint_every": 500,
         "keep_checkpoints": 3,
     },
@@ -78,6 +79,7 @@ TYPES = {
     "data.task": str,
     "data.num_classes": int,
     "data.target_length": int,
+    "train.final_eval_examples": int,
     "train.steps": int,
     "train.tokens": int,
     "runtime.devices": (int, list),
@@ -90,7 +92,7 @@ CHOICES = {
     "train.precision": ("float32", "mixed_bfloat16", "auto"),
     "runtime.strategy": ("default", "one_device", "mirrored", "multi_worker", "tpu"),
 }
-POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.passage_lines", "data.target_length",
+POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.passage_lines", "data.target_length", "train.final_eval_examples",
             "train.batch_size", "train.steps",
             "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
             "train.eval_every", "train.eval_batches", "train.checkpoint_every",
