@@ -269,7 +269,9 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             atomic.write_json(path, result)
             written.append(path)
             write_leaderboard(out)
-        if hasattr(suite, "run_standalone"):  # a per-model suite with a once-per-run part
+        if hasattr(suite, "run_standalone") and not model_refs:
+            # A per-model suite's once-per-run part (e.g. engine vs keras-hub) runs with the
+            # default model set; an explicit --models list scores just those models.
             written += _run_standalone(suite, out, quick, force, seed, family)
     write_leaderboard(out)
     return written

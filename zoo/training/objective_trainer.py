@@ -237,11 +237,18 @@ class _Labelled(Objective):
         idx = O.epoch_indices(len(rows), seed, step, batch_size)
         return self.arrays(idx, "train")
 
+    def subset(self, split, limit=None):
+        """Indices of a split's examples to score: all, or a fixed seeded sample of `limit`
+        (splits are ordered by play, so a prefix would be one or two plays)."""
+        n = len(self.splits[split][0])
+        if limit is None or limit >= n:
+            return np.arange(n)
+        return np.sort(np.random.default_rng(EVAL_SEED).permutation(n)[:limit])
+
     def eval_iter(self, split, batch_size, limit=None):
-        rows, _ = self.splits[split]
-        n = len(rows) if limit is None else min(limit, len(rows))
-        for lo in range(0, n, batch_size):
-            idx = np.arange(lo, min(n, lo + batch_size))
+        order = self.subset(split, limit)
+        for lo in range(0, len(order), batch_size):
+            idx = order[lo: lo + batch_size]
             pad = batch_size - len(idx)
             b = self.arrays(np.concatenate([idx, np.zeros(pad, int)]), split)
             b["example_weights"] = (np.arange(batch_size) < len(idx)).astype(np.float32)
@@ -313,12 +320,11 @@ class Classification(_Labelled):
 
         predict = self.predict_fn()
         rows, _ = self.splits[split]
-        rows = rows[:limit] if limit else rows
         preds = []
         for b in self.eval_iter(split, batch_size, limit):
             p = predict({k: tf.constant(v) for k, v in b.items()}).numpy()
             preds.extend(p[b["example_weights"] > 0].tolist())
-        truth = [y for _, y in rows]
+        truth = [rows[i][1] for i in self.subset(split, limit)]
         labels = list(range(self.num_classes))
         majority = max(set(truth), key=truth.count)
         return {"acc": metrics.accuracy(truth, preds), "macro_f1": metrics.macro_f1(truth, preds, labels),
@@ -377,7 +383,8 @@ class Seq2Seq(_Labelled):
         from zoo.generation.seq2seq import Seq2SeqEngine
 
         rows, inputs = self.splits[split]
-        rows, inputs = rows[:limit] if limit else rows, inputs[:limit] if limit else inputs
+        pick = self.subset(split, limit)
+        rows, inputs = [rows[i] for i in pick], [inputs[i] for i in pick]
         if getattr(self, "_engine", None) is None:
             self._engine = Seq2SeqEngine(self.model, max_encoder_length=self.T)
         engine = self._engine
