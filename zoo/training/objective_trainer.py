@@ -35,6 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.presets import write_preset
 from zoo import atomic, paths
 from zoo.data import objectives as O
 from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
@@ -693,15 +694,6 @@ class ObjectiveTrainer:
         return result
 
     def _save_preset(self, result):
-        import shutil
-
-        keras.mixed_precision.set_global_policy("float32")
-        final = self.run_dir / "preset"
-        tmp = self.run_dir / ".preset-tmp"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        self.model.save_to_preset(str(tmp))
-        self.objective.save_extra(tmp)
         r = self.recipe
         scalars = {k: v for k, v in result.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         info = {"model": self.spec.name, "objective": r["data"]["objective"], "recipe": r,
@@ -711,18 +703,7 @@ class ObjectiveTrainer:
                 "training_examples": r["train"]["steps"] * r["train"]["batch_size"],
                 "training_tokens": r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"],
                 **self.objective.summary(result)}
-        atomic.write_json(tmp / "zoo.json", info)
-        atomic.replace_dir(tmp, final)
-        if self.install_preset:
-            target = pathlib.Path(self.install_preset)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = target.parent / f".{target.name}-tmp"
-            if staging.exists():
-                shutil.rmtree(staging)
-            shutil.copytree(final, staging)
-            atomic.replace_dir(staging, target)
-            return target
-        return final
+        return write_preset(self.model, self.run_dir, info, self.install_preset, extra=self.objective.save_extra)
 
 
 def train_objective(resolved_recipe, run_dir, install_preset=None, quiet=False, resume=None):

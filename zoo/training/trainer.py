@@ -12,7 +12,6 @@ Example:
 """
 import json
 import math
-import os
 import pathlib
 import signal
 import sys
@@ -30,6 +29,7 @@ from zoo.training import strategies
 from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
 from zoo.training.schedule import WarmupCosine
 from zoo.training.step import make_train_step
+from zoo.presets import write_preset
 
 LN2 = math.log(2.0)
 
@@ -281,36 +281,12 @@ class Trainer:
 
     def _save_preset(self, result):
         """Save the trained model as a keras-hub preset (atomically) plus zoo.json provenance."""
-        keras.mixed_precision.set_global_policy("float32")
-        final = self.run_dir / "preset"
-        tmp = self.run_dir / ".preset-tmp"
-        if tmp.exists():
-            import shutil
-
-            shutil.rmtree(tmp)
-        self.model.save_to_preset(str(tmp))
-        info = {"model": self.spec.name, "recipe": self.recipe, "recipe_hash": recipe_hash(self.recipe),
-                "precision": self.precision,
+        r = self.recipe
+        info = {"model": self.spec.name, "recipe": r, "recipe_hash": recipe_hash(r), "precision": self.precision,
                 "result": {k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "step") if k in result},
-                "training_tokens": self.recipe["train"]["steps"] * self.recipe["train"]["batch_size"]
-                * self.recipe["data"]["sequence_length"]}
-        info["curve"] = self._curve()
-        atomic.write_json(tmp / "zoo.json", info)
-        atomic.replace_dir(tmp, final)
-        if self.install_preset:
-            target = pathlib.Path(self.install_preset)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            staging = target.parent / f".{target.name}-tmp"
-            if staging.exists():
-                import shutil
-
-                shutil.rmtree(staging)
-            import shutil
-
-            shutil.copytree(final, staging)
-            atomic.replace_dir(staging, target)
-            return target
-        return final
+                "training_tokens": r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"],
+                "curve": self._curve()}
+        return write_preset(self.model, self.run_dir, info, self.install_preset)
 
 
 def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
