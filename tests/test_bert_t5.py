@@ -56,6 +56,9 @@ def test_builds_and_runs(name):
     assert tuple(out.shape) == want and np.isfinite(out.numpy()).all()
     spec = zoo.get_spec(name)
     assert spec.count_params(spec.config, V, spec.max_sequence_length)[0] == model.count_params()
+    if spec.family == "t5":  # T5's N(0, 1) embedding, not keras-hub's TruncatedNormal(mean=1.0)
+        emb = model.backbone.token_embedding.embeddings.numpy()
+        assert abs(emb.mean()) < 0.05 and 0.9 < emb.std() < 1.1
 
 
 @pytest.mark.parametrize("name", ["bert-nano", "t5-nano", "bert-nano-genre", "gpt-nano-genre"])

@@ -29,8 +29,10 @@ def _meta(entry):
 
 
 def _ci(name, values, stat, seed):
-    lo, hi = metrics.bootstrap_ci(values, stat, seed=seed) if len(values) > 1 else (float("nan"),) * 2
-    return metrics.with_ci(name, stat(values), lo, hi) if lo == lo else {"value": float(stat(values))}
+    """{"value", "ci95"}: the statistic with a 95% bootstrap interval over the values."""
+    if len(values) < 2:
+        return {"value": float(stat(values))}
+    return metrics.with_ci(name, stat(values), *metrics.bootstrap_ci(values, stat, seed=seed))
 
 
 @register_suite

@@ -34,7 +34,6 @@ statistics below can be tested on a fixed seed.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 

@@ -30,10 +30,26 @@ def build_t5(spec, tokenizer, sequence_length=None):
         tie_embedding_weights=c.get("tie_embedding_weights", True),
         name=f"{spec.name}_backbone".replace("-", "_"),
     )
+    reinit_token_embedding(backbone)
     length = sequence_length or spec.max_sequence_length
     pre = keras_hub.models.T5Seq2SeqLMPreprocessor(tokenizer=tokenizer, encoder_sequence_length=length,
                                                     decoder_sequence_length=length)
     return keras_hub.models.T5Seq2SeqLM(backbone=backbone, preprocessor=pre)
+
+
+def reinit_token_embedding(backbone):
+    """Give the shared token embedding T5's intended N(0, 1) initialisation.
+
+    keras-hub 0.32's T5Backbone passes `TruncatedNormal(1.0)`, whose first argument is the
+    *mean*: every embedding starts near the all-ones vector (std 0.05), so after the first
+    RMS norm all tokens look alike and the model learns very slowly (measured here: a
+    t5-nano could not even memorise 64 copied strings in 500 steps). Mesh TF / HF T5
+    initialise the embedding with stddev 1.0, mean 0. Seeded by keras.utils.set_random_seed.
+    """
+    import keras
+
+    emb = backbone.token_embedding.embeddings
+    emb.assign(keras.initializers.RandomNormal(mean=0.0, stddev=1.0)(emb.shape, dtype=emb.dtype))
 
 
 def _t5_counts(config):
