@@ -55,6 +55,12 @@ class Suite:
     def applies_to(self, entry):
         return entry.family in self.families and (self.tasks is None or entry.task in self.tasks)
 
+    def skip_reason(self, entry):
+        covers = "families " + ", ".join(self.families)
+        if self.tasks:
+            covers += " (tasks " + ", ".join(self.tasks) + ")"
+        return f"suite does not apply to family '{entry.family}', task '{entry.task}'; it covers {covers}"
+
     def run(self, entry, config, seed):
         raise NotImplementedError
 
@@ -175,6 +181,21 @@ def read_cached(path, want_hash):
     return data if data.get("config_hash") == want_hash else None
 
 
+def _record_skip(path, suite, key, reason):
+    """Leave a skip record so the leaderboard can say why a model has no row.
+
+    It has no "metrics", so it is never taken for a cached result; it is written only
+    when missing or different, so reruns do not touch the file.
+    """
+    record = {"suite": suite, "model": key, "skipped": reason}
+    try:
+        if json.loads(path.read_text()) == record:
+            return
+    except (OSError, ValueError):
+        pass
+    atomic.write_json(path, record)
+
+
 def default_models():
     return [s.name for s in list_models() if s.default_recipe]
 
@@ -242,8 +263,9 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
         for entry in entries:
             path = result_path(out, suite.name, entry.key)
             if not suite.applies_to(entry):
-                print(f"[harness] {suite.name}/{entry.key}: skipped (suite does not apply to family "
-                      f"'{entry.family}', task '{entry.task}')", file=sys.stderr)
+                reason = suite.skip_reason(entry)
+                print(f"[harness] {suite.name}/{entry.key}: skipped ({reason})", file=sys.stderr)
+                _record_skip(path, suite.name, entry.key, reason)
                 continue
             entry.ensure_trained()
             config = suite.config(quick)

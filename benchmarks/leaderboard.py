@@ -21,7 +21,8 @@ Bits per byte (bpb) and losses: lower is better. ± gives the 95% bootstrap inte
 
 
 def _load(out):
-    results = []
+    """(results with metrics, skip records) found under <out>/results/."""
+    results, skips = [], []
     for path in sorted((pathlib.Path(out) / "results").glob("*/*.json")):
         try:
             data = json.loads(path.read_text())
@@ -29,7 +30,18 @@ def _load(out):
             continue
         if isinstance(data, dict) and "metrics" in data:
             results.append(data)
-    return results
+        elif isinstance(data, dict) and "skipped" in data:
+            skips.append(data)
+    return results, skips
+
+
+def _skip_lines(skips):
+    """One line per distinct reason: which models the suite skipped, and why."""
+    by_reason = {}
+    for s in skips:
+        by_reason.setdefault(s["skipped"], []).append(s["model"])
+    return [f"Skipped: {', '.join(f'`{m}`' for m in sorted(models))} — {reason}.\n"
+            for reason, models in sorted(by_reason.items())]
 
 
 def _fmt(v):
@@ -99,26 +111,29 @@ def render(out):
     from benchmarks.harness import SUITES, _load_suites
 
     _load_suites()
-    results = _load(out)
-    by_suite = {}
+    results, skips = _load(out)
+    by_suite, skipped = {}, {}
     for r in results:
         by_suite.setdefault(r["suite"], []).append(r)
+    for s in skips:
+        skipped.setdefault(s["suite"], []).append(s)
     from benchmarks.plots import make_plots
 
     plots = make_plots(by_suite, str(out))
     lines = [HEADER]
     lines += _win_rates(by_suite, SUITES)
-    for name in sorted(by_suite):
+    for name in sorted(set(by_suite) | set(skipped)):
         suite = SUITES.get(name)
         if suite:
-            per_model = [r for r in by_suite[name] if not r.get("standalone")]
+            per_model = [r for r in by_suite.get(name, []) if not r.get("standalone")]
             if per_model:
                 lines += _suite_table(suite, per_model)
             else:
                 lines += [f"## {suite.title or suite.name} (`{suite.name}`)", "", suite.description, ""]
             lines += [f"![{p}]({p})" for p in plots.get(name, [])] + ([""] if plots.get(name) else [])
+            lines += _skip_lines(skipped.get(name, []))
             extra = getattr(suite, "render_extra", None)
-            if extra:
+            if extra and by_suite.get(name):
                 lines += extra(by_suite[name])
     commands = sorted({(r.get("provenance") or {}).get("command", "?") for r in results})
     lines += ["## How these results were made", ""] + [f"- `{c}`" for c in commands] + [""]

@@ -113,3 +113,8 @@ def test_suite_that_does_not_apply_is_skipped(presets, tmp_path, capsys):
     finally:
         suite.families = old
     assert "skipped (suite does not apply" in capsys.readouterr().err
+    # The reason reaches the leaderboard, not just stderr; and it is never taken for a result.
+    record = json.loads((tmp_path / "results" / "lm" / "preset-m0.json").read_text())
+    assert "metrics" not in record and "covers families bert" in record["skipped"]
+    page = (tmp_path / "README.md").read_text()
+    assert "Skipped: `preset-m0` — suite does not apply to family 'gpt'" in page
