@@ -36,26 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-
-def _matmul_peak(n=2048, reps=8, trials=5):
-    import tensorflow as tf
-
-    a = tf.random.stateless_normal([n, n], seed=[1, 2])
-    b = tf.random.stateless_normal([n, n], seed=[3, 4]) / float(np.sqrt(n))
-
-    @tf.function(jit_compile=True)
-    def run(a, b):
-        for _ in range(reps):  # a dependent chain: nothing to fold or share
-            a = tf.matmul(a, b)
-        return a
-
-    run(a, b).numpy()
-    best = float("inf")
-    for _ in range(trials):
-        t = time.perf_counter()
-        run(a, b).numpy()
-        best = min(best, time.perf_counter() - t)
-    return 2.0 * n ** 3 * reps / best
+from benchmarks.peak import matmul_peak  # noqa: E402
 
 
 def build_gpt2(vocab=8192, layers=4, heads=4, hidden=256, mlp=1024, max_len=256, seed=0):
@@ -87,7 +68,7 @@ def compare_with_keras_hub(batch_sizes=(1, 8, 32), prompt_len=8, total_len=256, 
     params = int(lm.count_params())
     new = total_len - prompt_len
     rng = np.random.default_rng(seed)
-    peak = _matmul_peak()
+    peak = matmul_peak("float32", jit=True, reps=8, trials=5)
     out = {"peak_flops": peak, "params": params, "results": {}}
     for batch in batch_sizes:
         prompts = rng.integers(1, vocab, size=(batch, prompt_len)).astype("int32")

@@ -5,22 +5,25 @@ Example:
 >>> make_plots(results, "leaderboard")   # -> ["plots/training_curves.png", ...]
 """
 import os
-import tempfile
 
 from matplotlib.figure import Figure
 
+from zoo import atomic
+
 
 def _save(fig, path):
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic.write_figure(fig, path, dpi=110, bbox_inches="tight")
+
+
+def _finish(fig, ax, path, xlabel, ylabel, title, legend=True):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    return path
 
 
 def _value(v):
@@ -45,13 +48,8 @@ def training_curves(rows, path):
         drawn += 1
     if not drawn:
         return None
-    ax.set_xlabel("training tokens")
-    ax.set_ylabel("bits per byte")
-    ax.set_title("Training curves (train loss in bits/token; validation bits/byte)")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    _save(fig, path)
-    return path
+    return _finish(fig, ax, path, "training tokens", "bits per byte",
+                   "Training curves (train loss in bits/token; validation bits/byte)")
 
 
 def bpb_vs_params(rows, path):
@@ -66,12 +64,8 @@ def bpb_vs_params(rows, path):
         ax.scatter(n, bpb)
         ax.annotate(name, (n, bpb), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
-    ax.set_xlabel("parameters")
-    ax.set_ylabel("validation bits per byte (Shakespeare)")
-    ax.set_title("Bits per byte vs parameters")
-    ax.grid(alpha=0.3)
-    _save(fig, path)
-    return path
+    return _finish(fig, ax, path, "parameters", "validation bits per byte (Shakespeare)",
+                   "Bits per byte vs parameters", legend=False)
 
 
 def latency_vs_batch(rows, path):
@@ -87,13 +81,8 @@ def latency_vs_batch(rows, path):
     if not drawn:
         return None
     ax.set_xscale("log", base=2)
-    ax.set_xlabel("batch size")
-    ax.set_ylabel("ms per decoding step (p50)")
-    ax.set_title("Generation latency vs batch size (our engine)")
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    _save(fig, path)
-    return path
+    return _finish(fig, ax, path, "batch size", "ms per decoding step (p50)",
+                   "Generation latency vs batch size (our engine)")
 
 
 def throughput_vs_keras_hub(rows, path):

@@ -71,6 +71,8 @@ import time
 if __package__ in (None, ""):  # run as a script: make the repo importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.peak import matmul_peak  # noqa: E402
+
 SHAPE = dict(vocabulary_size=8192, num_layers=4, num_heads=4, hidden_dim=256, intermediate_dim=1024,
              sequence_length=256, batch_size=16)
 
@@ -275,37 +277,6 @@ class _Worker:
                 "tokens": steps * B * T, "steps": steps, "final_train_loss": float(np.mean(losses[-5:]))}
 
 
-_PEAK_FNS = {}
-
-
-def _matmul_peaks(n=2048, reps=4, trials=2):
-    """Best float32 / bfloat16 rate of a chain of `reps` n×n tf.matmul (oneDNN), in FLOP/s."""
-    import tensorflow as tf
-
-    out = {}
-    for name, dtype in (("fp32", tf.float32), ("bf16", tf.bfloat16)):
-        if name not in _PEAK_FNS:
-            a = tf.cast(tf.random.stateless_normal([n, n], seed=[1, 2]), dtype)
-            b = tf.cast(tf.random.stateless_normal([n, n], seed=[3, 4]) / float(n) ** 0.5, dtype)
-
-            @tf.function
-            def chain(a, b):
-                for _ in range(reps):  # a dependent chain: nothing to fold or share
-                    a = tf.matmul(a, b)
-                return a
-
-            chain(a, b).numpy()
-            _PEAK_FNS[name] = (chain, a, b)
-        chain, a, b = _PEAK_FNS[name]
-        best = float("inf")
-        for _ in range(trials):
-            t = time.perf_counter()
-            chain(a, b).numpy()
-            best = min(best, time.perf_counter() - t)
-        out[name] = 2.0 * n ** 3 * reps / best
-    return out
-
-
 CATEGORIES = ("lm_head_loss", "attention", "mlp", "layer_norms", "optimizer", "other")
 
 
@@ -379,7 +350,7 @@ def worker_main():
                 worker = _Worker(**msg)
                 reply = {"params": worker.params, "checksum": worker.checksum, "precision": worker.precision}
             elif cmd == "peaks":
-                reply = _matmul_peaks()
+                reply = {"fp32": matmul_peak("float32"), "bf16": matmul_peak("bfloat16")}
             else:
                 reply = getattr(worker, cmd)(**msg)
         except Exception as e:  # report, keep serving

@@ -145,3 +145,62 @@ def test_gradient_accumulation_matches_full_batch(tmp_path):
     train_recipe("gpt-nano", cfg, out=tmp_path / "a", quiet=True)
     train_recipe("gpt-nano", cfg + ["train.grad_accum_steps=2"], out=tmp_path / "b", quiet=True)
     np.testing.assert_allclose(losses(tmp_path / "a"), losses(tmp_path / "b"), rtol=2e-4)
+
+
+OBJECTIVE = ["train.warmup_steps=1", "train.batch_size=4", "data.sequence_length=32", "train.log_every=1",
+             "train.eval_every=1000", "train.eval_batches=1", "train.final_eval_examples=16"]
+
+
+def test_objective_trainer_sigkill_resume_is_bit_identical_and_sigterm_exits_143(tmp_path):
+    """The batch objectives (here BERT MLM+NSP, dropout on) share the loop: a run killed
+    after a checkpoint resumes to the same weights and losses; SIGTERM saves and exits 143."""
+    cfg = OBJECTIVE + [f"data.corpus={small_corpus(tmp_path)}", "train.steps=30", "train.checkpoint_every=5"]
+    ref = zoo_train("bert-nano", *sets(cfg), "--out", str(tmp_path / "ref"))
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "bert-nano", *sets(cfg), "--out", str(run)],
+                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = run / "checkpoints" / "checkpoint"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (ckpt.exists() and "ckpt-1" in ckpt.read_text()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run / "preset").exists(), "the run finished before it could be killed"
+    again = zoo_train("bert-nano", *sets(cfg), "--out", str(run))
+    assert again.returncode == 0 and "resumed from" in again.stderr, again.stderr[-2000:]
+    wa, wb = weights(tmp_path / "ref"), weights(run)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
+    np.testing.assert_array_equal(losses(tmp_path / "ref"), losses(run))
+
+    stopped = tmp_path / "stopped"
+    cfg = cfg[:-2] + ["train.steps=100000", "train.checkpoint_every=100000"]
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "bert-nano", *sets(cfg), "--out",
+                             str(stopped)], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    metrics = stopped / "metrics.jsonl"
+    while time.time() < deadline + 300 and not (metrics.exists() and metrics.read_text().count("\n") >= 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "checkpoint saved" in err and "Traceback" not in err
+    assert (stopped / "checkpoints" / "checkpoint").exists()
+
+
+def test_objective_trainer_mirrored_matches_default(tmp_path):
+    """MLM + NSP over two replicas: each replica holds a different number of masked tokens,
+    and the loss is still the single-device mean (divided by the global count)."""
+    cfg = OBJECTIVE + [f"data.corpus={small_corpus(tmp_path)}", "train.steps=6", "train.checkpoint_every=100",
+                       "runtime.logical_cpus=2", "train.jit_compile=false"]
+    a = zoo_train("bert-nano", *sets(cfg), "--out", str(tmp_path / "default"))
+    assert a.returncode == 0, a.stderr[-2000:]
+    b = zoo_train("bert-nano", *sets(cfg + ["runtime.strategy=mirrored", "runtime.devices=2"]),
+                  "--out", str(tmp_path / "mirrored"))
+    assert b.returncode == 0, b.stderr[-2000:]
+    ra, rb = [[json.loads(x) for x in open(tmp_path / d / "metrics.jsonl") if '"loss"' in x]
+              for d in ("default", "mirrored")]
+    assert len(ra) == len(rb) == 6
+    for key in ("loss", "mlm_loss", "nsp_loss", "mlm_acc"):
+        np.testing.assert_allclose([r[key] for r in ra], [r[key] for r in rb], rtol=2e-4, err_msg=key)

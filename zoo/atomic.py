@@ -35,6 +35,16 @@ def write_json(path, obj):
     write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def write_figure(fig, path, **savefig_kwargs):
+    """Save a matplotlib Figure as PNG atomically: rendered in memory, then write_bytes."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig_kwargs)
+    write_bytes(path, buf.getvalue())
+    return os.fspath(path)
+
+
 def replace_dir(tmp_dir, final_dir):
     """Move a fully written directory into place, replacing any previous one."""
     final_dir = os.fspath(final_dir)

@@ -28,7 +28,8 @@ def _train_rung(model, tokens, seed):
 
     from zoo import paths
     from zoo.training.recipe import load_recipe, recipe_hash
-    from zoo.training.trainer import Trainer, TrainingStopped
+    from zoo.training.base import TrainingStopped
+    from zoo.training.trainer import Trainer
     from zoo.scaling.ladder import ladder_recipe
 
     recipe = load_recipe(ladder_recipe(model, tokens, seed))

@@ -10,6 +10,7 @@ Example:
 >>> for piece in zoo.generate("gpt-nano", ["To be"], max_new_tokens=32, stream=True):
 ...     print(piece[0], end="")
 """
+import contextlib
 import weakref
 
 from zoo.data.tokenizers import decode, encode
@@ -34,7 +35,7 @@ def _resolve(model_or_name):
     return model_or_name
 
 
-def _encode(tokenizer, prompts):
+def _encode(tokenizer, prompts, with_start=True):
     ids = []
     for p in prompts:
         if not isinstance(p, str):
@@ -42,9 +43,30 @@ def _encode(tokenizer, prompts):
         if p == "":
             raise ZooError("a prompt is empty: give at least one character of text")
         row = encode(tokenizer, p)
-        start = tokenizer.start_token_id
+        start = tokenizer.start_token_id if with_start else None
         ids.append(([start] if start is not None else []) + row)
     return ids
+
+
+def _stop_ids(tokenizer, stop):
+    """The end token plus each stop string, which must be exactly one token."""
+    ids = [tokenizer.end_token_id] if tokenizer.end_token_id is not None else []
+    for s in stop or []:
+        t = encode(tokenizer, s)
+        if len(t) != 1:
+            raise ZooError(f"stop string {s!r} is {len(t)} tokens; stops must be single tokens")
+        ids.append(int(t[0]))
+    return ids
+
+
+@contextlib.contextmanager
+def _as_user_error():
+    """The engines raise ValueError for bad arguments (a prompt too long, top_p out of
+    range): the caller made the mistake, so it becomes a one-line ZooError."""
+    try:
+        yield
+    except ValueError as e:
+        raise ZooError(str(e).splitlines()[0]) from None
 
 
 def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temperature=1.0,
@@ -74,22 +96,15 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
                        "use a causal LM (gpt-*, llama-*) or an encoder-decoder (t5-*)")
     tokenizer = model.preprocessor.tokenizer
     ids = _encode(tokenizer, prompts)
-    stop_ids = [tokenizer.end_token_id] if tokenizer.end_token_id is not None else []
-    for s in stop or []:
-        t = encode(tokenizer, s)
-        if len(t) != 1:
-            raise ZooError(f"stop string {s!r} is {len(t)} tokens; stops must be single tokens")
-        stop_ids.append(int(t[0]))
+    stop_ids = _stop_ids(tokenizer, stop)
     engine = engine_for(model)
     kwargs = dict(max_new_tokens=max_new_tokens, sampler=sampler, temperature=temperature,
                   top_k=top_k, top_p=top_p, num_beams=num_beams, length_penalty=length_penalty,
                   seed=seed, stop_ids=tuple(stop_ids))
-    try:
-        if stream:
-            return _stream(engine, tokenizer, ids, kwargs)
+    if stream:
+        return _stream(engine, tokenizer, ids, kwargs)
+    with _as_user_error():
         out = engine.generate_ids(ids, **kwargs)
-    except ValueError as e:
-        raise ZooError(str(e).splitlines()[0]) from None
     texts = [decode(tokenizer, row) for row in out]
     return list(zip(texts, out)) if return_ids else texts
 
@@ -108,23 +123,10 @@ def _generate_seq2seq(model, prompts, stream, return_ids, stop, **kwargs):
         raise ZooError("streaming is not supported for encoder-decoder models yet: call without "
                        "stream=True (or --stream)")
     tokenizer = model.preprocessor.tokenizer
-    ids = []
-    for p in prompts:
-        if not isinstance(p, str):
-            raise ZooError(f"prompts must be strings, got {type(p).__name__}")
-        if p == "":
-            raise ZooError("a prompt is empty: give at least one character of text")
-        ids.append(encode(tokenizer, p))
-    stop_ids = [tokenizer.end_token_id]
-    for s in stop or []:
-        t = encode(tokenizer, s)
-        if len(t) != 1:
-            raise ZooError(f"stop string {s!r} is {len(t)} tokens; stops must be single tokens")
-        stop_ids.append(int(t[0]))
-    try:
+    ids = _encode(tokenizer, prompts, with_start=False)  # T5 inputs carry no start token
+    stop_ids = _stop_ids(tokenizer, stop)
+    with _as_user_error():
         out = seq2seq_engine_for(model).generate_ids(ids, stop_ids=stop_ids, **kwargs)
-    except ValueError as e:
-        raise ZooError(str(e).splitlines()[0]) from None
     from zoo.data.objectives import decode_many
 
     texts = decode_many(tokenizer, out)
@@ -135,10 +137,8 @@ def _stream(engine, tokenizer, ids, kwargs):
     # Bytes of one UTF-8 character may arrive in different chunks: hold back an
     # incomplete tail until it completes.
     pending = [b""] * len(ids)
-    try:
+    with _as_user_error():
         chunks = engine.generate_ids(ids, stream=True, **kwargs)
-    except ValueError as e:
-        raise ZooError(str(e).splitlines()[0]) from None
     end = set(kwargs["stop_ids"])
     for step in chunks:
         pieces = []

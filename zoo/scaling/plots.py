@@ -17,14 +17,12 @@ Example::
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Mapping, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from zoo import atomic
 from zoo.scaling.laws import FitError, chinchilla_loss, compute_optimal
 
 __all__ = ["plot_loss_vs_params", "plot_isoflop"]
@@ -47,20 +45,7 @@ def _arrays(points: Sequence[Mapping]):
 
 
 def _save(fig: Figure, path: str) -> str:
-    """Write ``fig`` as PNG to a temp file next to ``path`` then ``os.replace`` it into place."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            FigureCanvasAgg(fig).print_png(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic.write_figure(fig, path)
 
 
 def _group_key(x: float) -> float:

@@ -25,11 +25,8 @@ without --out also installs the preset as $ZOO_HOME/models/<model>.
 >>> result = train_objective_recipe("bert-nano", r, out="/tmp/zoo-bert")
 """
 import json
-import math
 import pathlib
-import signal
 import sys
-import time
 
 import keras
 import numpy as np
@@ -40,9 +37,8 @@ from zoo import atomic, paths
 from zoo.data import objectives as O
 from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
 from zoo.registry import ZooError, get_spec
-from zoo.training import strategies
+from zoo.training.base import BaseTrainer
 from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
-from zoo.training.schedule import WarmupCosine
 
 EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
 
@@ -480,14 +476,13 @@ def load_backbone_weights(model, init, spec, quiet=False):
 # ============================================================================ trainer
 
 
-class ObjectiveTrainer:
+class ObjectiveTrainer(BaseTrainer):
+    """Training for the batch objectives (mlm_nsp, span_corruption, classification, seq2seq)."""
+
+    unit, rate_key, rate_label = "examples", "ex_s", "ex/s"
+
     def __init__(self, recipe, run_dir, install_preset=None, quiet=False):
-        self.recipe = recipe
-        self.run_dir = pathlib.Path(run_dir)
-        self.install_preset = install_preset
-        self.quiet = quiet
-        self.spec = get_spec(recipe["model"])
-        self._stop_signal = None
+        super().__init__(recipe, run_dir, install_preset, quiet)
         self.init_preset = None
 
     def _tokenizer(self):
@@ -500,50 +495,18 @@ class ObjectiveTrainer:
         return build_tokenizer(data["tokenizer"], lines, data["vocabulary_size"])
 
     def _build(self):
-        r, train = self.recipe, self.recipe["train"]
-        configure = getattr(strategies, "configure_logical_cpus", None)
-        if configure:
-            configure(r["runtime"].get("logical_cpus"))
-        keras.utils.set_random_seed(train["seed"])
-        if r["runtime"].get("deterministic"):
-            tf.config.experimental.enable_op_determinism()
-        self.precision = strategies.resolve_precision(train["precision"])
-        keras.mixed_precision.set_global_policy(self.precision)
-        self.strategy = strategies.make_strategy(r["runtime"])
+        r = self.recipe
+        self._setup_runtime()
         self.tokenizer = self._tokenizer()
         self.objective = OBJECTIVES[r["data"]["objective"]](r, self.spec, self.tokenizer)
         with self.strategy.scope():
             self.model = self.objective.build()
             if r.get("init_from"):
                 self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec, self.quiet)
-            self.schedule = WarmupCosine(train["learning_rate"], train["warmup_steps"], train["steps"],
-                                         train["min_lr_ratio"])
-            self.optimizer = keras.optimizers.AdamW(learning_rate=self.schedule,
-                                                    weight_decay=train["weight_decay"],
-                                                    beta_1=train["beta_1"], beta_2=train["beta_2"])
-            self.optimizer.exclude_from_weight_decay(
-                var_names=["bias", "gamma", "beta", "scale", "layer_norm", "layernorm", "embeddings"])
             self.variables = self.objective.variables()
-            self.optimizer.build(self.variables)
-            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step,
-                                        **self.objective.extra)
-        self.manager = tf.train.CheckpointManager(self.ckpt, str(self.run_dir / "checkpoints"),
-                                                  max_to_keep=train["keep_checkpoints"])
-
-    def _restore(self, resume):
-        latest = self.manager.latest_checkpoint
-        if latest and resume is not False:
-            try:
-                self.ckpt.restore(latest).assert_existing_objects_matched()
-            except (AssertionError, ValueError, tf.errors.OpError) as e:
-                raise ZooError(f"checkpoint {latest} does not match {self.spec.name}'s shape "
-                               f"({str(e).splitlines()[0][:120]}); use a new --out directory or delete "
-                               f"{self.manager.directory}") from None
-            if not self.quiet:
-                print(f"zoo: resumed from {latest} at step {int(self.step.numpy())}", file=sys.stderr)
-            return int(self.step.numpy())
-        return 0
+            self._setup_optimizer(self.variables, ["bias", "gamma", "beta", "scale", "layer_norm", "layernorm",
+                                                   "embeddings"])
+        self._setup_checkpoint(**self.objective.extra)
 
     def _compile(self):
         train, obj = self.recipe["train"], self.objective
@@ -552,19 +515,26 @@ class ObjectiveTrainer:
         loss_terms = obj.loss_terms
 
         def replica_step(batch):
+            ctx = tf.distribute.get_replica_context()
             with tf.GradientTape() as tape:
                 terms = obj.terms(batch, True)
-                loss = tf.add_n([terms[k][0] / tf.maximum(terms[k][1], 1.0) for k in loss_terms])
+                # Each term is (sum, count) on this replica's share of the batch. Divide by the
+                # *global* count (times R, undone below) so R replicas compute exactly the
+                # single-device mean even when replicas hold different numbers of masked tokens.
+                names = sorted(terms)
+                totals = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
+                                        [tf.cast(terms[k][1], tf.float32) for k in names])
+                denom = {k: tf.maximum(t, 1.0) / replicas for k, t in zip(names, totals)}
+                loss = tf.add_n([terms[k][0] / denom[k] for k in loss_terms])
             grads = [tf.convert_to_tensor(g) if g is not None else tf.zeros_like(v)
                      for g, v in zip(tape.gradient(loss, variables), variables)]
-            ctx = tf.distribute.get_replica_context()
             grads = [g / replicas for g in ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)]
             norm = tf.linalg.global_norm(grads)
             if clipnorm:
                 grads, _ = tf.clip_by_global_norm(grads, clipnorm, use_norm=norm)
             # The optimizer sums replica gradients again: hand each replica 1/R of the mean.
             optimizer.apply_gradients(zip([g / replicas for g in grads], variables))
-            means = {k: s / tf.maximum(w, 1.0) for k, (s, w) in terms.items()}
+            means = {k: s / denom[k] for k, (s, _) in terms.items()}  # MEAN over replicas: the global mean
             return loss, norm, means
 
         jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
@@ -610,85 +580,18 @@ class ObjectiveTrainer:
     def evaluate(self, batches=None, final=False):
         return self.objective.evaluate(self.score, batches=batches, final=final)
 
-    def _on_sigterm(self, signum, frame):
-        self._stop_signal = signum
-
     def run(self, resume=None):
-        from zoo.training.trainer import MetricsLog, TrainingStopped
-
         r, train = self.recipe, self.recipe["train"]
         self.run_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(r))
         self._build()
         start = self._restore(resume)
-        steps, B = train["steps"], train["batch_size"]
-        if B % self.strategy.num_replicas_in_sync:
-            raise ZooError(f"train.batch_size {B} is not divisible by the "
-                           f"{self.strategy.num_replicas_in_sync} replicas")
+        self._check_batch()
         self._compile()
-        log = MetricsLog(self.run_dir / "metrics.jsonl", start)
-        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
-        ds = self._dataset(start, steps)
-        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        names = ("loss",) + tuple(self.objective.logged)
-        bar = None if self.quiet else keras.utils.Progbar(steps, stateful_metrics=list(names) + ["ex/s"])
-        t_last, train_seconds, last_step = time.perf_counter(), 0.0, start
-        window = []
-        result = {}
-        try:
-            step = start
-            for batch in ds:
-                loss, norm, means = self.train_step(batch)
-                step += 1
-                window.append((loss, means))
-                if step % train["log_every"] == 0 or step == steps or self._stop_signal:
-                    now = time.perf_counter()
-                    train_seconds += now - t_last
-                    avg = {"loss": float(np.mean([float(lv) for lv, _ in window]))}
-                    for k in self.objective.logged:
-                        avg[k] = float(np.mean([float(m[k]) for _, m in window]))
-                    if not math.isfinite(avg["loss"]):
-                        raise TrainingStopped(
-                            f"loss became {avg['loss']} at step {step}; the last good checkpoint is kept in "
-                            f"{self.manager.directory}: lower train.learning_rate or raise train.warmup_steps")
-                    ex_s = (step - last_step) * B / max(1e-9, now - t_last)
-                    rec = {"step": step, **avg, "lr": float(self.schedule(step)), "grad_norm": float(norm),
-                           "examples": step * B, "elapsed": round(train_seconds, 3), "ex_s": round(ex_s, 1)}
-                    log.write(rec)
-                    with writer.as_default(step=step):
-                        for k in names + ("lr", "grad_norm"):
-                            tf.summary.scalar(k, rec[k])
-                    if bar:
-                        bar.update(step, [(k, avg[k]) for k in names] + [("ex/s", ex_s)])
-                    window, last_step, t_last = [], step, time.perf_counter()
-                if step % train["eval_every"] == 0 and step < steps:
-                    ev = self.evaluate(train["eval_batches"])
-                    log.write({"step": step, **ev, "partial": True})
-                    with writer.as_default(step=step):
-                        for k, v in ev.items():
-                            tf.summary.scalar(k, v)
-                    t_last = time.perf_counter()
-                if step % train["checkpoint_every"] == 0 and step < steps:
-                    self.manager.save(checkpoint_number=step)
-                    t_last = time.perf_counter()
-                if self._stop_signal:
-                    self.manager.save(checkpoint_number=step)
-                    raise TrainingStopped(
-                        f"stopped by signal {self._stop_signal} at step {step}; checkpoint saved in "
-                        f"{self.manager.directory}: rerun the same command (or add --resume) to continue")
-            self.manager.save(checkpoint_number=steps)
-            t0 = time.perf_counter()
-            final = self.evaluate(final=True)
-            final.update(step=steps, train_seconds=round(train_seconds, 2),
-                         eval_seconds=round(time.perf_counter() - t0, 2), final=True)
-            log.write(final)
-            if bar:
-                bar.update(steps, [("val_loss", final["val_loss"])], finalize=True)
-            result.update(final)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            log.close()
-            writer.close()
+        result = self._loop(self._dataset(start, train["steps"]), self.train_step, start, train["batch_size"],
+                            partial_eval=lambda: self.evaluate(train["eval_batches"]),
+                            final_eval=lambda: self.evaluate(final=True), final_key="val_loss",
+                            logged=self.objective.logged)
         result["preset"] = str(self._save_preset(result))
         result["run_dir"] = str(self.run_dir)
         return result

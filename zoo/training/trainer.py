@@ -13,33 +13,18 @@ Example:
 import json
 import math
 import pathlib
-import signal
-import sys
-import time
-
-import keras
-import tensorflow as tf
 
 from zoo import atomic, paths
 from zoo.data import pipeline
 from zoo.data.tokenizers import build_tokenizer
 from zoo.evaluation import causal_nll
-from zoo.registry import ZooError, get_spec
-from zoo.training import strategies
-from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
-from zoo.training.schedule import WarmupCosine
-from zoo.training.step import make_train_step
 from zoo.presets import write_preset
+from zoo.registry import ZooError
+from zoo.training.base import BaseTrainer
+from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
+from zoo.training.step import make_train_step
 
 LN2 = math.log(2.0)
-
-
-class TrainingStopped(ZooError):
-    """Raised when a run stops early (NaN loss, SIGTERM); the message says how to go on."""
-
-    def __init__(self, message, exit_code=1):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _run_name(recipe_arg, recipe):
@@ -48,51 +33,13 @@ def _run_name(recipe_arg, recipe):
     return pathlib.Path(str(recipe_arg)).stem if isinstance(recipe_arg, str) else recipe["model"]
 
 
-class MetricsLog:
-    """Append-only JSONL of training metrics; on resume, lines past the restored step go."""
-
-    def __init__(self, path, resume_step):
-        self.path = pathlib.Path(path)
-        kept = []
-        if self.path.exists() and resume_step is not None:
-            for line in self.path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue  # a line cut by a kill
-                if rec.get("step", 0) <= resume_step:
-                    kept.append(line)
-        atomic.write_text(self.path, "".join(k + "\n" for k in kept))
-        self.f = open(self.path, "a")
-
-    def write(self, record):
-        self.f.write(json.dumps(record) + "\n")
-        self.f.flush()
-
-    def close(self):
-        self.f.close()
-
-
-class Trainer:
-    def __init__(self, recipe, run_dir, install_preset=None, quiet=False):
-        self.recipe = recipe
-        self.run_dir = pathlib.Path(run_dir)
-        self.install_preset = install_preset
-        self.quiet = quiet
-        self.spec = get_spec(recipe["model"])
-        self._stop_signal = None
+class Trainer(BaseTrainer):
+    """Causal-LM training on packed token windows (the `clm` objective)."""
 
     # --- set-up -----------------------------------------------------------------
     def _build(self):
-        r, data, train = self.recipe, self.recipe["data"], self.recipe["train"]
-        strategies.configure_logical_cpus(r["runtime"].get("logical_cpus"))
-        keras.utils.set_random_seed(train["seed"])
-        if r["runtime"].get("deterministic"):
-            tf.config.experimental.enable_op_determinism()
-        precision = strategies.resolve_precision(train["precision"])
-        self.precision = precision
-        keras.mixed_precision.set_global_policy(precision)
-        self.strategy = strategies.make_strategy(r["runtime"])
+        r, data = self.recipe, self.recipe["data"]
+        self._setup_runtime()
         lines = None
         if data["tokenizer"] != "byte":
             from zoo.data import corpora
@@ -109,41 +56,10 @@ class Trainer:
 
                 source = load_preset(r["init_from"])
                 self.model.backbone.set_weights(source.backbone.get_weights())
-            self.schedule = WarmupCosine(
-                train["learning_rate"], train["warmup_steps"], train["steps"], train["min_lr_ratio"]
-            )
-            self.optimizer = keras.optimizers.AdamW(
-                learning_rate=self.schedule,
-                weight_decay=train["weight_decay"],
-                beta_1=train["beta_1"],
-                beta_2=train["beta_2"],
-            )
-            # Norms, biases and embeddings are not decayed (as in GPT-2 / nanoGPT).
-            self.optimizer.exclude_from_weight_decay(
-                var_names=["bias", "gamma", "beta", "scale", "layer_norm", "layernorm"]
-            )
-            self.optimizer.build(self.model.trainable_variables)
-            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-        self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step)
-        self.manager = tf.train.CheckpointManager(
-            self.ckpt, str(self.run_dir / "checkpoints"), max_to_keep=train["keep_checkpoints"]
-        )
-
-    def _restore(self, resume):
-        latest = self.manager.latest_checkpoint
-        if latest and resume is not False:
-            try:
-                self.ckpt.restore(latest).assert_existing_objects_matched()
-            except (AssertionError, ValueError, tf.errors.OpError) as e:
-                raise ZooError(
-                    f"checkpoint {latest} does not match {self.spec.name}'s shape "
-                    f"({str(e).splitlines()[0][:120]}); use a new --out directory or delete "
-                    f"{self.manager.directory}"
-                ) from None
-            if not self.quiet:
-                print(f"zoo: resumed from {latest} at step {int(self.step.numpy())}", file=sys.stderr)
-            return int(self.step.numpy())
-        return 0
+            # Norms and biases are not decayed; embeddings are, as in nanoGPT.
+            self._setup_optimizer(self.model.trainable_variables,
+                                  ["bias", "gamma", "beta", "scale", "layer_norm", "layernorm"])
+        self._setup_checkpoint()
 
     # --- compiled functions -----------------------------------------------------
     def _compile_steps(self):
@@ -173,18 +89,6 @@ class Trainer:
         return {"val_loss": total / count, "val_bpb": total / LN2 / covered}
 
     # --- the loop ---------------------------------------------------------------
-    def _check_finite(self, loss, step):
-        value = float(loss)
-        if not math.isfinite(value):
-            raise TrainingStopped(
-                f"loss became {value} at step {step}; the last good checkpoint is kept in "
-                f"{self.manager.directory}: lower train.learning_rate or raise train.warmup_steps",
-                exit_code=1,
-            )
-
-    def _on_sigterm(self, signum, frame):
-        self._stop_signal = signum
-
     def run(self, resume=None):
         r, train = self.recipe, self.recipe["train"]
         self._build()
@@ -194,12 +98,7 @@ class Trainer:
         steps = train["steps"]
         T, B = r["data"]["sequence_length"], train["batch_size"]
         self._compile_steps()
-        log = MetricsLog(self.run_dir / "metrics.jsonl", start)
-        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
-        replicas = self.strategy.num_replicas_in_sync
-        if B % replicas:
-            raise ZooError(f"train.batch_size {B} is not divisible by the {replicas} replicas; "
-                           f"use a multiple of {replicas}")
+        self._check_batch()
 
         def dataset_fn(ctx):
             return pipeline.train_dataset(
@@ -208,63 +107,9 @@ class Trainer:
                 num_pipelines=ctx.num_input_pipelines, pipeline_id=ctx.input_pipeline_id)
 
         ds = self.strategy.distribute_datasets_from_function(dataset_fn)
-        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        bar = None if self.quiet else keras.utils.Progbar(steps, stateful_metrics=["loss", "tok/s", "val_bpb"])
-        t0 = time.perf_counter()
-        train_seconds, last_t, last_step = 0.0, t0, start
-        result = {"stopped": None}
-        try:
-            step = start
-            for x, y in ds:
-                loss, norm = self.train_step(x, y)
-                step += 1
-                is_log = step % train["log_every"] == 0 or step == steps
-                if is_log or self._stop_signal:
-                    loss_v = float(loss)
-                    now = time.perf_counter()
-                    train_seconds += now - last_t
-                    tok_s = (step - last_step) * B * T / max(1e-9, now - last_t)
-                    self._check_finite(loss, step)
-                    rec = {"step": step, "loss": loss_v, "lr": float(self.schedule(step)),
-                           "grad_norm": float(norm), "tokens": step * B * T,
-                           "elapsed": round(train_seconds, 3), "tok_s": round(tok_s, 1)}
-                    log.write(rec)
-                    with writer.as_default(step=step):
-                        for k in ("loss", "lr", "grad_norm", "tok_s"):
-                            tf.summary.scalar(k, rec[k])
-                    if bar:
-                        bar.update(step, [("loss", loss_v), ("tok/s", tok_s)])
-                    last_t, last_step = time.perf_counter(), step
-                if step % train["eval_every"] == 0 and step < steps:
-                    ev = self.evaluate(train["eval_batches"] * B)
-                    log.write({"step": step, **ev, "partial": True})
-                    with writer.as_default(step=step):
-                        tf.summary.scalar("val_loss", ev["val_loss"])
-                    last_t = time.perf_counter()
-                if step % train["checkpoint_every"] == 0 and step < steps:
-                    self._check_finite(loss, step)  # never checkpoint a diverged state
-                    self.manager.save(checkpoint_number=step)
-                    last_t = time.perf_counter()
-                if self._stop_signal:
-                    self.manager.save(checkpoint_number=step)
-                    raise TrainingStopped(
-                        f"stopped by signal {self._stop_signal} at step {step}; checkpoint saved in "
-                        f"{self.manager.directory}: rerun the same command (or add --resume) to continue",
-                        exit_code=128 + self._stop_signal,
-                    )
-            if steps > start:
-                self._check_finite(loss, steps)
-            self.manager.save(checkpoint_number=steps)
-            final = self.evaluate()
-            final.update(step=steps, train_seconds=round(train_seconds, 2), final=True)
-            log.write(final)
-            if bar:
-                bar.update(steps, [("val_bpb", final["val_bpb"])], finalize=True)
-            result.update(final)
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-            log.close()
-            writer.close()
+        result = self._loop(ds, lambda xy: (*self.train_step(*xy), {}), start, B * T,
+                            partial_eval=lambda: self.evaluate(train["eval_batches"] * B),
+                            final_eval=self.evaluate, final_key="val_bpb")
         result["preset"] = str(self._save_preset(result))
         result["run_dir"] = str(self.run_dir)
         return result
