@@ -8,7 +8,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 from zoo.paths import REPO_ROOT
 
@@ -84,14 +83,13 @@ def test_multi_worker_two_processes_matches_default(tmp_path):
     assert isinstance(load_preset(tmp_path / "mw" / "preset").generate("To be", max_length=12), str)
 
 
-def test_sigkill_then_resume_is_bit_identical(tmp_path):
-    corpus = small_corpus(tmp_path)
-    cfg = [s for s in BASE if not s.startswith(("train.steps", "train.checkpoint_every"))] + [
-        f"data.corpus={corpus}", "train.steps=40", "train.checkpoint_every=5", "train.jit_compile=true"]
-    ref = zoo_train("gpt-nano", *sets(cfg), "--out", str(tmp_path / "ref"))
+def check_kill_and_resume(model, cfg, tmp_path):
+    """Train to the end; train again, SIGKILL it after a checkpoint at step >= 10, rerun
+    the same command: it resumes, and the weights and logged losses are bit-identical."""
+    ref = zoo_train(model, *sets(cfg), "--out", str(tmp_path / "ref"))
     assert ref.returncode == 0, ref.stderr[-2000:]
     run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "gpt-nano", *sets(cfg), "--out", str(run)],
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", model, *sets(cfg), "--out", str(run)],
                             cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = run / "checkpoints" / "checkpoint"
     deadline = time.time() + 300
@@ -100,7 +98,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (run / "preset").exists(), "the run finished before it could be killed"
-    again = zoo_train("gpt-nano", *sets(cfg), "--out", str(run))  # resumes automatically
+    again = zoo_train(model, *sets(cfg), "--out", str(run))  # resumes automatically
     assert again.returncode == 0, again.stderr[-2000:]
     assert "resumed from" in again.stderr
     wa, wb = weights(tmp_path / "ref"), weights(run)
@@ -110,11 +108,9 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
     np.testing.assert_array_equal(losses(tmp_path / "ref"), losses(run))
 
 
-def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
-    corpus = small_corpus(tmp_path)
-    cfg = [s for s in BASE if not s.startswith("train.steps")] + [f"data.corpus={corpus}", "train.steps=100000"]
-    run = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "gpt-nano", *sets(cfg), "--out", str(run)],
+def check_sigterm(model, cfg, run):
+    """SIGTERM mid-run (preemption): a checkpoint is saved, exit 143, one line saying how to go on."""
+    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", model, *sets(cfg), "--out", str(run)],
                             cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     metrics = run / "metrics.jsonl"
     deadline = time.time() + 300
@@ -125,6 +121,19 @@ def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
     assert "checkpoint saved" in err and "rerun the same command" in err and "Traceback" not in err
     assert (run / "checkpoints" / "checkpoint").exists()
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path):
+    corpus = small_corpus(tmp_path)
+    cfg = [s for s in BASE if not s.startswith(("train.steps", "train.checkpoint_every"))] + [
+        f"data.corpus={corpus}", "train.steps=40", "train.checkpoint_every=5", "train.jit_compile=true"]
+    check_kill_and_resume("gpt-nano", cfg, tmp_path)
+
+
+def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
+    corpus = small_corpus(tmp_path)
+    cfg = [s for s in BASE if not s.startswith("train.steps")] + [f"data.corpus={corpus}", "train.steps=100000"]
+    check_sigterm("gpt-nano", cfg, tmp_path / "run")
 
 
 def test_nan_loss_stops_with_one_line(tmp_path):
@@ -152,41 +161,11 @@ OBJECTIVE = ["train.warmup_steps=1", "train.batch_size=4", "data.sequence_length
 
 
 def test_objective_trainer_sigkill_resume_is_bit_identical_and_sigterm_exits_143(tmp_path):
-    """The batch objectives (here BERT MLM+NSP, dropout on) share the loop: a run killed
-    after a checkpoint resumes to the same weights and losses; SIGTERM saves and exits 143."""
-    cfg = OBJECTIVE + [f"data.corpus={small_corpus(tmp_path)}", "train.steps=30", "train.checkpoint_every=5"]
-    ref = zoo_train("bert-nano", *sets(cfg), "--out", str(tmp_path / "ref"))
-    assert ref.returncode == 0, ref.stderr[-2000:]
-    run = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "bert-nano", *sets(cfg), "--out", str(run)],
-                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ckpt = run / "checkpoints" / "checkpoint"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (ckpt.exists() and "ckpt-1" in ckpt.read_text()):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (run / "preset").exists(), "the run finished before it could be killed"
-    again = zoo_train("bert-nano", *sets(cfg), "--out", str(run))
-    assert again.returncode == 0 and "resumed from" in again.stderr, again.stderr[-2000:]
-    wa, wb = weights(tmp_path / "ref"), weights(run)
-    assert wa.keys() == wb.keys()
-    for k in wa:
-        np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
-    np.testing.assert_array_equal(losses(tmp_path / "ref"), losses(run))
-
-    stopped = tmp_path / "stopped"
-    cfg = cfg[:-2] + ["train.steps=100000", "train.checkpoint_every=100000"]
-    proc = subprocess.Popen([sys.executable, "-m", "zoo.cli", "train", "bert-nano", *sets(cfg), "--out",
-                             str(stopped)], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    metrics = stopped / "metrics.jsonl"
-    while time.time() < deadline + 300 and not (metrics.exists() and metrics.read_text().count("\n") >= 3):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
-    assert "checkpoint saved" in err and "Traceback" not in err
-    assert (stopped / "checkpoints" / "checkpoint").exists()
+    """The batch objectives (here BERT MLM + NSP) run the same loop: a run killed after a
+    checkpoint resumes to the same weights and losses; SIGTERM saves and exits 143."""
+    cfg = OBJECTIVE + [f"data.corpus={small_corpus(tmp_path)}"]
+    check_kill_and_resume("bert-nano", cfg + ["train.steps=30", "train.checkpoint_every=5"], tmp_path)
+    check_sigterm("bert-nano", cfg + ["train.steps=100000", "train.checkpoint_every=100000"], tmp_path / "stopped")
 
 
 def test_objective_trainer_mirrored_matches_default(tmp_path):
