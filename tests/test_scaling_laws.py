@@ -52,7 +52,8 @@ def synth_fit(synth):
 
 def test_chinchilla_recovers_published_constants(synth, synth_fit):
     assert len(synth[0]) >= 40
-    assert set(synth_fit) == {"E", "A", "B", "alpha", "beta", "loss", "n"}
+    assert set(synth_fit) == {"E", "A", "B", "alpha", "beta", "loss", "n", "at_bound"}
+    assert synth_fit["at_bound"] == []
     assert synth_fit["n"] == 100
     for k in CONSTS:
         rel = abs(synth_fit[k] / TRUE[k] - 1)

@@ -48,6 +48,12 @@ def _train_rung(model, tokens, seed):
     return result["val_bpb"], result["train_seconds"], False
 
 
+def _held_out(held):
+    out = {k: held[k] for k in ("N_held_out", "points", "mean_abs_error", "mean_rel_error")}
+    out["at_bound"] = held["fit"].get("at_bound", [])
+    return out
+
+
 @register_suite
 class ScalingSuite(Suite):
     name = "scaling"
@@ -66,6 +72,7 @@ class ScalingSuite(Suite):
                 "data_hash": corpora.data_hash("shakespeare")}
 
     def run_standalone(self, config, seed, out_dir):
+        from zoo import paths
         from zoo.registry import ZooError, get_spec
         from zoo.scaling import laws, plots
         from zoo.scaling.ladder import ladder
@@ -89,6 +96,10 @@ class ScalingSuite(Suite):
         N = np.array([p["N"] for p in points], float)
         D = np.array([p["D"] for p in points], float)
         L = np.array([p["loss"] for p in points], float)
+        if len(points) < 5:
+            raise ZooError(f"scaling: only {len(points)} of {len(points) + len(diverged)} ladder runs ended with a "
+                           f"finite loss ({len(diverged)} diverged); the laws need at least 5 points: see the "
+                           f"runs in {paths.runs_dir() / 'scaling'}")
         laws.check_points(N, D, L, 5)
         top = D == D.max()
         fits = {
@@ -99,8 +110,7 @@ class ScalingSuite(Suite):
             "chinchilla": lambda: {**laws.fit_chinchilla(N, D, L, seed=seed),
                                    "ci95": laws.bootstrap_fit(laws.fit_chinchilla, (N, D, L),
                                                               n_resamples=config["bootstrap"], seed=seed)},
-            "held_out": lambda: {k: v for k, v in laws.held_out_prediction(N, D, L, seed=seed).items()
-                                 if k in ("N_held_out", "points", "mean_abs_error", "mean_rel_error")},
+            "held_out": lambda: _held_out(laws.held_out_prediction(N, D, L, seed=seed)),
         }
         out = {"family": family, "points": points, "diverged": diverged}
         for name, fit in fits.items():
@@ -157,6 +167,11 @@ def _render_ladder(m, quick):
     lines += [f"**{f}**" for f in failed] + ([""] if failed else [])
     lines += ["| law | constant | this ladder (95% CI) | Kaplan 2020 | Chinchilla 2022 | Epoch 2024 |",
               "|---|---|---|---|---|---|"]
+    from zoo.scaling.laws import MAX_EXPONENT
+
+    if "error" not in chin:
+        for k in chin.get("at_bound", []):
+            lines += [f"**{k} stopped at its bound {MAX_EXPONENT:g}: these points do not determine it.**", ""]
     if "error" not in chin:
         for k in ("E", "A", "B", "alpha", "beta"):
             lo, hi = chin["ci95"].get(k, [float("nan")] * 2)
@@ -178,8 +193,10 @@ def _render_ladder(m, quick):
                   f"{co['C'][0]:.3g}) to {tpp[-1]:.3g} (at C = {co['C'][-1]:.3g}); Chinchilla reports about 20."]
     held = m["held_out"]
     if "error" not in held:
+        bound = held.get("at_bound") or []
         lines += ["", f"Held-out prediction ({HELD_OUT_NOTE}; N = {held['N_held_out']:,.0f}): mean absolute "
-                  f"error {held['mean_abs_error']:.4f} bpb, mean relative error {100 * held['mean_rel_error']:.2f}%.",
+                  f"error {held['mean_abs_error']:.4f} bpb, mean relative error {100 * held['mean_rel_error']:.2f}%"
+                  + (f" (that fit's {', '.join(bound)} stopped at the bound {MAX_EXPONENT:g})" if bound else "") + ".",
                   "", "| D | measured bpb | predicted bpb | rel. error |", "|---|---|---|---|"]
         for p in held["points"]:
             lines.append(f"| {p['D']:,.0f} | {p['measured']:.4f} | {p['predicted']:.4f} | "

@@ -74,6 +74,8 @@ PUBLISHED: dict[str, dict] = {
 
 # Hoffmann et al. (2022), Appendix D.2: initial values for L-BFGS-B.
 # Each entry is the set of starting values for one raw parameter: a = log A, b = log B, e = log E.
+MAX_EXPONENT = 3.0  # upper bound on alpha and beta in fit_chinchilla
+
 DEFAULT_GRID: dict[str, tuple[float, ...]] = {
     "alpha": (0.0, 0.5, 1.0, 1.5, 2.0),
     "beta": (0.0, 0.5, 1.0, 1.5, 2.0),
@@ -354,7 +356,11 @@ def fit_chinchilla(N, D, L, delta: float = 1e-3, grid: Mapping | None = None, se
     if extra:
         starts = np.vstack([np.asarray(extra, dtype=float), starts])
 
-    bounds = [(None, None), (None, None), (None, None), (0.0, None), (0.0, None)]
+    # Exponents are bounded (published values are 0.07-0.4): where the points do not tie
+    # the loss to N or D (e.g. every size equally data-limited), the unbounded optimum
+    # sends an exponent and its log-coefficient to infinity; the bounded one stops at the
+    # bound and says so in "at_bound", which is the honest answer.
+    bounds = [(None, None), (None, None), (None, None), (0.0, MAX_EXPONENT), (0.0, MAX_EXPONENT)]
     opts = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12, "maxls": 50}
     best_val, best_x = math.inf, None
     with np.errstate(over="ignore", under="ignore", invalid="ignore"), _single_thread_blas():
@@ -370,7 +376,9 @@ def fit_chinchilla(N, D, L, delta: float = 1e-3, grid: Mapping | None = None, se
         A, B, E = float(np.exp(a)), float(np.exp(b)), float(np.exp(e))
     if not all(np.isfinite([A, B, E])):
         raise FitError(f"fit diverged (log A = {a:.4g}, log B = {b:.4g}, log E = {e:.4g})")
-    return {"E": E, "A": A, "B": B, "alpha": alpha, "beta": beta, "loss": best_val, "n": int(len(N))}
+    at_bound = [k for k, v in (("alpha", alpha), ("beta", beta)) if v >= MAX_EXPONENT - 1e-6]
+    return {"E": E, "A": A, "B": B, "alpha": alpha, "beta": beta, "loss": best_val, "n": int(len(N)),
+            "at_bound": at_bound}
 
 
 # --------------------------------------------------------------------------- bootstrap
