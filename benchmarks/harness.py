@@ -55,11 +55,12 @@ class Suite:
     def applies_to(self, entry):
         return entry.family in self.families and (self.tasks is None or entry.task in self.tasks)
 
-    def skip_reason(self, entry):
+    def covers(self):
         covers = "families " + ", ".join(self.families)
-        if self.tasks:
-            covers += " (tasks " + ", ".join(self.tasks) + ")"
-        return f"suite does not apply to family '{entry.family}', task '{entry.task}'; it covers {covers}"
+        return covers + (" (tasks " + ", ".join(self.tasks) + ")" if self.tasks else "")
+
+    def skip_reason(self, entry):
+        return f"suite does not apply to family '{entry.family}', task '{entry.task}'; it covers {self.covers()}"
 
     def run(self, entry, config, seed):
         raise NotImplementedError
@@ -181,13 +182,12 @@ def read_cached(path, want_hash):
     return data if data.get("config_hash") == want_hash else None
 
 
-def _record_skip(path, suite, key, reason):
+def _record_skip(path, record):
     """Leave a skip record so the leaderboard can say why a model has no row.
 
     It has no "metrics", so it is never taken for a cached result; it is written only
     when missing or different, so reruns do not touch the file.
     """
-    record = {"suite": suite, "model": key, "skipped": reason}
     try:
         if json.loads(path.read_text()) == record:
             return
@@ -265,7 +265,8 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             if not suite.applies_to(entry):
                 reason = suite.skip_reason(entry)
                 print(f"[harness] {suite.name}/{entry.key}: skipped ({reason})", file=sys.stderr)
-                _record_skip(path, suite.name, entry.key, reason)
+                _record_skip(path, {"suite": suite.name, "model": entry.key, "skipped": reason,
+                                    "family": entry.family, "task": entry.task, "covers": suite.covers()})
                 continue
             entry.ensure_trained()
             config = suite.config(quick)

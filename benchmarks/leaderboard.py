@@ -36,12 +36,16 @@ def _load(out):
 
 
 def _skip_lines(skips):
-    """One line per distinct reason: which models the suite skipped, and why."""
-    by_reason = {}
+    """One line per suite: the models it does not apply to, grouped by family and task."""
+    if not skips:
+        return []
+    groups = {}
     for s in skips:
-        by_reason.setdefault(s["skipped"], []).append(s["model"])
-    return [f"Skipped: {', '.join(f'`{m}`' for m in sorted(models))} — {reason}.\n"
-            for reason, models in sorted(by_reason.items())]
+        groups.setdefault((s.get("family", "?"), s.get("task", "?")), []).append(s["model"])
+    covers = skips[0].get("covers") or skips[0]["skipped"]
+    parts = [f"{', '.join(f'`{m}`' for m in sorted(models))} ({family}, {task})"
+             for (family, task), models in sorted(groups.items())]
+    return [f"Not applicable (this suite covers {covers}): " + "; ".join(parts) + ".", ""]
 
 
 def _fmt(v):
@@ -99,11 +103,17 @@ def _win_rates(by_suite, suites):
     if not table:
         return []
     rates = mean_win_rate(table, {k: hib[k] for k in table})
+    # A model is only ranked against the models scored on the same metrics (a T5 against
+    # T5s), so say against how many metrics and models each rate was earned.
+    metrics = {m: [k for k, v in table.items() if m in v] for m in rates}
+    rivals = {m: len({o for k in metrics[m] for o in table[k]} - {m}) for m in rates}
     lines = ["## Mean win rate across suites (HELM style)", "",
-             "For each metric, the fraction of other models a model beats (ties ½), averaged over metrics.", "",
-             "| model | mean win rate |", "|---|---|"]
-    for model, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {model} | {rate:.3f} |")
+             "For each metric, the fraction of other models a model beats (ties ½), averaged over metrics. "
+             "A model competes only with the models scored on the same metrics, so read a rate together "
+             "with how many metrics and rivals it covers.", "",
+             "| model | mean win rate | metrics | rivals |", "|---|---|---|---|"]
+    for model, rate in sorted(rates.items(), key=lambda kv: (-kv[1], -len(metrics[kv[0]]), kv[0])):
+        lines.append(f"| {model} | {rate:.3f} | {len(metrics[model])} | {rivals[model]} |")
     return lines + [""]
 
 

@@ -117,4 +117,4 @@ def test_suite_that_does_not_apply_is_skipped(presets, tmp_path, capsys):
     record = json.loads((tmp_path / "results" / "lm" / "preset-m0.json").read_text())
     assert "metrics" not in record and "covers families bert" in record["skipped"]
     page = (tmp_path / "README.md").read_text()
-    assert "Skipped: `preset-m0` — suite does not apply to family 'gpt'" in page
+    assert "Not applicable (this suite covers families bert (tasks causal_lm)): `preset-m0` (gpt, causal_lm)." in page
