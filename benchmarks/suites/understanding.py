@@ -140,3 +140,14 @@ class UnderstandingSuite(Suite):
                                                 for j in range(len(labels))] for i in range(len(labels))]
         out["labels"] = list(labels)
         return out
+
+    def render_extra(self, rows):
+        """The baseline the genre figures must beat: always answering the split's most common genre."""
+        genre = [r for r in rows if "genre_test_majority_acc" in r["metrics"]]
+        if not genre:
+            return []
+        m = genre[0]["metrics"]
+        return [f"Majority-class baseline (always the split's most common genre): test accuracy "
+                f"{m['genre_test_majority_acc']:.3f} over {m['genre_test_passages']} passages, validation "
+                f"{m['genre_validation_majority_acc']:.3f} over {m['genre_validation_passages']}; labels "
+                f"{', '.join(m.get('labels', []))}.", ""]
