@@ -84,28 +84,31 @@ class ModelEntry:
             self.key = ref
             self.preset = paths.preset_dir(ref)
         self._model = None
+        self._weights_hash = None
 
     @property
     def task(self):
         if self.spec:
             return self.spec.task
-        name = json.loads((self.preset / "task.json").read_text()).get("class_name", "")
-        for key, task in (("CausalLM", "causal_lm"), ("MaskedLM", "masked_lm"), ("Seq2SeqLM", "seq2seq_lm"),
-                          ("Classifier", "text_classifier")):
-            if key in name:
-                return task
-        return "other"
+        from zoo.hub import preset_task
+
+        return preset_task(self.preset)
 
     @property
     def family(self):
         if self.spec:
             return self.spec.family
-        task = json.loads((self.preset / "task.json").read_text())
-        name = task.get("class_name", "").lower()
+        name = json.loads((self.preset / "task.json").read_text()).get("class_name", "").lower()
         for fam in ("gpt2", "llama", "bert", "t5", "bart"):
             if fam in name:
                 return {"gpt2": "gpt"}.get(fam, fam)
         return "other"
+
+    @property
+    def meta(self):
+        """The preset's zoo.json (recipe, final metrics, curve), or {} for a foreign preset."""
+        zoo_json = self.preset / "zoo.json"
+        return json.loads(zoo_json.read_text()) if zoo_json.is_file() else {}
 
     def ensure_trained(self):
         if (self.preset / "task.json").is_file():
@@ -120,8 +123,7 @@ class ModelEntry:
 
     @property
     def info(self):
-        zoo_json = self.preset / "zoo.json"
-        meta = json.loads(zoo_json.read_text()) if zoo_json.is_file() else {}
+        meta = self.meta
         return {
             "preset": str(self.preset),
             "family": self.family,
@@ -142,12 +144,16 @@ class ModelEntry:
         return None  # a foreign preset: counted from the loaded model by the suites
 
     def weights_hash(self):
-        h = hashlib.sha256()
-        for name in ("config.json", "task.json", "model.weights.h5"):
-            p = self.preset / name
-            if p.is_file():
-                h.update(p.read_bytes())
-        return h.hexdigest()[:16]
+        """Hash of the trained preset; computed once (the weights do not change within a run,
+        and every suite's cache key needs it)."""
+        if self._weights_hash is None:
+            h = hashlib.sha256()
+            for name in ("config.json", "task.json", "model.weights.h5"):
+                p = self.preset / name
+                if p.is_file():
+                    h.update(p.read_bytes())
+            self._weights_hash = h.hexdigest()[:16]
+        return self._weights_hash
 
     @property
     def model(self):
@@ -277,6 +283,7 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             print(f"[harness] {suite.name}/{entry.key}: scoring", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             metrics = suite.run(entry, config, seed)
+            info = entry.info
             result = {
                 "suite": suite.name,
                 "model": entry.key,
@@ -284,10 +291,9 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
                 "config": config,
                 "config_hash": chash,
                 "quick": quick,
-                "model_info": entry.info,
+                "model_info": info,
                 "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2),
-                                         weights_hash=entry.weights_hash(),
-                                         recipe_hash=entry.info.get("recipe_hash")),
+                                         weights_hash=entry.weights_hash(), recipe_hash=info.get("recipe_hash")),
             }
             atomic.write_json(path, result)
             written.append(path)

@@ -10,6 +10,7 @@ Example:
 import json
 import pathlib
 
+from benchmarks.metrics import value_of
 from zoo import atomic
 
 HEADER = """# zoo leaderboard
@@ -62,17 +63,13 @@ def _fmt(v):
     return "" if v is None else str(v)
 
 
-def _value(v):
-    return v["value"] if isinstance(v, dict) and "value" in v else v
-
-
 def _suite_table(suite, rows):
     lines = [f"## {suite.title or suite.name} (`{suite.name}`)", "", suite.description, ""]
     cols = [suite.primary] + [m for m in suite.higher_is_better if m != suite.primary]
     lines.append("| model | " + " | ".join(cols) + " | params | training tokens | run |")
     lines.append("|---" * (len(cols) + 4) + "|")
     hib = suite.higher_is_better.get(suite.primary, False)
-    rows = sorted(rows, key=lambda r: (_value(r["metrics"].get(suite.primary)) or 0) * (-1 if hib else 1))
+    rows = sorted(rows, key=lambda r: (value_of(r["metrics"].get(suite.primary)) or 0) * (-1 if hib else 1))
     for r in rows:
         m, info, prov = r["metrics"], r.get("model_info", {}), r.get("provenance", {})
         params = info.get("parameters") or m.get("parameters")
@@ -97,8 +94,8 @@ def _win_rates(by_suite, suites):
         for metric, higher in suite.higher_is_better.items():
             key = f"{name}/{metric}"
             hib[key] = higher
-            table[key] = {r["model"]: _value(r["metrics"].get(metric)) for r in rows
-                          if _value(r["metrics"].get(metric)) is not None}
+            table[key] = {r["model"]: value_of(r["metrics"].get(metric)) for r in rows
+                          if value_of(r["metrics"].get(metric)) is not None}
     table = {k: v for k, v in table.items() if len(v) >= 2}
     if not table:
         return []

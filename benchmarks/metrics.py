@@ -22,13 +22,13 @@ so results can go straight into JSON.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "value_of",
     "perplexity",
     "bits_per_byte",
     "bleu",
@@ -370,6 +370,15 @@ def bootstrap_ci(
     return (float(lo), float(hi))
 
 
+def value_of(v):
+    """The point value of a results-JSON metric: ``v["value"]`` for a with_ci dict, else v.
+
+    >>> value_of({"value": 2.5, "ci95": [2.0, 3.0]}), value_of(7)
+    (2.5, 7)
+    """
+    return v["value"] if isinstance(v, dict) and "value" in v else v
+
+
 def with_ci(name: str, value: float, lo: float, hi: float) -> dict:
     """Results-JSON helper: ``{"value": value, "ci95": [lo, hi]}``.
 
@@ -414,6 +423,16 @@ def _corpus_ci(metric, hyps: list[str], refs: list[str], seed: int, n_resamples:
     return _round_100(lo), _round_100(hi)
 
 
+def _sacrebleu_with_ci(name, point_fn, metric, hyps, refs, seed, n_resamples):
+    """The corpus score with its bootstrap CI and sacrebleu's signature string."""
+    hyps, refs = _check_texts(hyps, refs)
+    point = point_fn(hyps, refs)
+    lo, hi = _corpus_ci(metric, hyps, refs, seed, n_resamples)
+    out = with_ci(name, point["score"], lo, hi)
+    out["signature"] = point["signature"]
+    return out
+
+
 def bleu_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: int = 200) -> dict:
     """Corpus BLEU with a 95% percentile-bootstrap CI over sentence pairs.
 
@@ -425,12 +444,7 @@ def bleu_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: i
     >>> r["value"], r["ci95"]
     (100.0, [100.0, 100.0])
     """
-    hyps, refs = _check_texts(hyps, refs)
-    point = bleu(hyps, refs)
-    lo, hi = _corpus_ci(_sacrebleu_bleu(), hyps, refs, seed, n_resamples)
-    out = with_ci("bleu", point["score"], lo, hi)
-    out["signature"] = point["signature"]
-    return out
+    return _sacrebleu_with_ci("bleu", bleu, _sacrebleu_bleu(), hyps, refs, seed, n_resamples)
 
 
 def chrf_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: int = 200) -> dict:
@@ -439,12 +453,7 @@ def chrf_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: i
     >>> chrf_with_ci(["hello"], ["hello"], n_resamples=10)["ci95"]
     [100.0, 100.0]
     """
-    hyps, refs = _check_texts(hyps, refs)
-    point = chrf(hyps, refs)
-    lo, hi = _corpus_ci(_sacrebleu_chrf(), hyps, refs, seed, n_resamples)
-    out = with_ci("chrf", point["score"], lo, hi)
-    out["signature"] = point["signature"]
-    return out
+    return _sacrebleu_with_ci("chrf", chrf, _sacrebleu_chrf(), hyps, refs, seed, n_resamples)
 
 
 def rouge_l_with_ci(

@@ -8,6 +8,7 @@ import os
 
 from matplotlib.figure import Figure
 
+from benchmarks.metrics import value_of
 from zoo import atomic
 
 
@@ -24,10 +25,6 @@ def _finish(fig, ax, path, xlabel, ylabel, title, legend=True):
     ax.grid(alpha=0.3)
     _save(fig, path)
     return path
-
-
-def _value(v):
-    return v["value"] if isinstance(v, dict) and "value" in v else v
 
 
 def training_curves(rows, path):
@@ -53,7 +50,7 @@ def training_curves(rows, path):
 
 
 def bpb_vs_params(rows, path):
-    points = [(r["model_info"].get("parameters"), _value(r["metrics"].get("shakespeare_validation_bpb")), r["model"])
+    points = [(r["model_info"].get("parameters"), value_of(r["metrics"].get("shakespeare_validation_bpb")), r["model"])
               for r in rows if (r.get("model_info") or {}).get("parameters")]
     points = [p for p in points if p[1] is not None]
     if len(points) < 2:

@@ -37,6 +37,17 @@ def check_preset_dir(path):
         )
 
 
+# keras-hub task class name part -> zoo task (GPT2CausalLM, BertMaskedLM, T5Seq2SeqLM, *TextClassifier).
+_TASK_CLASSES = (("CausalLM", "causal_lm"), ("MaskedLM", "masked_lm"), ("Seq2Seq", "seq2seq_lm"),
+                 ("Classifier", "text_classifier"))
+
+
+def preset_task(path):
+    """The zoo task of a keras-hub preset directory, from its task.json class ("other" if unknown)."""
+    name = json.loads((pathlib.Path(path) / "task.json").read_text()).get("class_name", "")
+    return next((task for key, task in _TASK_CLASSES if key in name), "other")
+
+
 def load_preset(path):
     """Load a keras-hub task preset (ours or any local keras-hub preset), safely."""
     check_preset_dir(path)
@@ -45,15 +56,8 @@ def load_preset(path):
 
     import keras_hub
 
-    task = json.loads((pathlib.Path(path) / "task.json").read_text())
-    cls_name = task.get("class_name", "")
-    base = keras_hub.models.CausalLM
-    if "MaskedLM" in cls_name:
-        base = keras_hub.models.MaskedLM
-    elif "Seq2Seq" in cls_name:
-        base = keras_hub.models.Seq2SeqLM
-    elif "Classifier" in cls_name:
-        base = keras_hub.models.TextClassifier
+    base = {"masked_lm": keras_hub.models.MaskedLM, "seq2seq_lm": keras_hub.models.Seq2SeqLM,
+            "text_classifier": keras_hub.models.TextClassifier}.get(preset_task(path), keras_hub.models.CausalLM)
     try:
         return base.from_preset(str(path))
     except Exception as e:  # corrupt weights, unsafe layers, wrong shapes

@@ -72,7 +72,6 @@ def measure_speed(model, batch_sizes, prompt_len, new_tokens, repeats):
             for _step in stream:
                 if first is None:
                     first = time.perf_counter() - t0
-            total = time.perf_counter() - t0
             t0 = time.perf_counter()
             engine.generate_ids(prompts, max_new_tokens=new_tokens)
             whole = time.perf_counter() - t0
@@ -131,7 +130,7 @@ class GenerationSuite(Suite):
             if not r.get("standalone"):
                 continue
             m, c = r["metrics"], r["config"]
-            lines += [f"### Generation engine vs keras-hub (same weights, same run, alternating)", "",
+            lines += ["### Generation engine vs keras-hub (same weights, same run, alternating)", "",
                       f"GPT-2 shape: vocab {c['vocab']}, {c['layers']} layers, {c['heads']} heads, {c['hidden']} wide, "
                       f"{c['mlp']} MLP ({m['params']:,} params); prompt {c['prompt_len']} → {c['total_len']} tokens, "
                       f"greedy. keras-hub at its best: `compile(sampler='greedy', jit_compile=True)`. "

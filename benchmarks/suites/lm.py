@@ -6,8 +6,6 @@ out-of-domain. 95% intervals come from a bootstrap over the windows scored.
 """
 import math
 
-import numpy as np
-
 from benchmarks import metrics
 from benchmarks.harness import Suite, register_suite
 from zoo.data import corpora, pipeline

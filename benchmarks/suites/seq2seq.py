@@ -11,7 +11,6 @@
   interval, beside the copy-the-input baseline (the Folio line itself), which is strong:
   most words are already spelled the modern way.
 """
-import json
 
 import numpy as np
 
@@ -20,11 +19,6 @@ from benchmarks.harness import Suite, register_suite
 from zoo.data import corpora
 
 SPLITS = ("validation", "test")
-
-
-def _meta(entry):
-    path = entry.preset / "zoo.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 @register_suite
@@ -47,7 +41,7 @@ class Seq2SeqSuite(Suite):
 
     def run(self, entry, config, seed):
         model = entry.model
-        meta = _meta(entry)
+        meta = entry.meta
         data = (meta.get("recipe") or {}).get("data", {})
         T = data.get("sequence_length") or getattr(model.preprocessor, "encoder_sequence_length", 128)
         out = {"sequence_length": T}
@@ -103,9 +97,7 @@ class Seq2SeqSuite(Suite):
         out = {}
         for split in SPLITS:
             rows = folio_pairs(split)
-            if config["folio_lines"]:
-                pick = np.random.default_rng(seed).permutation(len(rows))[: config["folio_lines"]]
-                rows = [rows[i] for i in sorted(pick)]
+            rows = [rows[i] for i in O.sample_indices(len(rows), config["folio_lines"], seed)]
             src = [a for a, _, _ in rows]
             refs = [b for _, b, _ in rows]
             ids = [list(x[: engine.max_encoder_length - 1]) for x in O.encode_many(tok, src)]

@@ -12,7 +12,6 @@
   the preset's own preprocessor (strings in), with bootstrap intervals over passages and
   the majority-class baseline.
 """
-import json
 
 import numpy as np
 
@@ -21,11 +20,6 @@ from benchmarks.harness import Suite, register_suite
 from zoo.data import corpora
 
 SPLITS = ("validation", "test")
-
-
-def _meta(entry):
-    path = entry.preset / "zoo.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _ci(name, values, stat, seed):
@@ -70,7 +64,7 @@ class UnderstandingSuite(Suite):
 
         model = entry.model
         tok = model.preprocessor.tokenizer
-        meta = _meta(entry)
+        meta = entry.meta
         T = (meta.get("recipe") or {}).get("data", {}).get("sequence_length") or 128
         T = min(T, model.backbone.max_sequence_length)
         nsp_head = load_nsp_head(entry.preset, model.backbone.hidden_dim)
@@ -108,10 +102,11 @@ class UnderstandingSuite(Suite):
 
     # ------------------------------------------------------------------ classifiers
     def _classifier(self, entry, config, seed):
+        from zoo.data import objectives as O
         from zoo.data.folio import GENRES, genre_passages
 
         model = entry.model
-        meta = _meta(entry)
+        meta = entry.meta
         data = (meta.get("recipe") or {}).get("data", {})
         labels = meta.get("labels") or list(GENRES)
         if list(labels) != list(GENRES):
@@ -119,9 +114,7 @@ class UnderstandingSuite(Suite):
         out = {"sequence_length": model.preprocessor.sequence_length}
         for split in SPLITS:
             rows = genre_passages(split, passage_lines=data.get("passage_lines") or 8)
-            if config["passages"]:
-                pick = np.random.default_rng(seed).permutation(len(rows))[: config["passages"]]
-                rows = [rows[i] for i in sorted(pick)]
+            rows = [rows[i] for i in O.sample_indices(len(rows), config["passages"], seed)]
             texts = [p for p, _, _ in rows]
             truth = [labels.index(g) for _, g, _ in rows]
             pred = np.argmax(model.predict(texts, batch_size=64, verbose=0), -1).tolist()

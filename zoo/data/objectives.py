@@ -364,6 +364,15 @@ def epoch_indices(n, seed, step, batch_size):
     return np.array(out)
 
 
+def sample_indices(n, limit, seed):
+    """Sorted indices of a fixed seeded sample of `limit` of n examples (all of them when
+    limit is None or >= n). Evaluation splits are ordered by play, so a prefix would be one
+    or two plays; a seeded sample spans them all and is the same on every run."""
+    if limit is None or limit >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).permutation(n)[:limit])
+
+
 def pack_rows(rows, sequence_length, start_id, end_id, pad_id):
     """[start] row [end] padded to sequence_length (rows cut to fit)."""
     out = np.full((len(rows), sequence_length), pad_id, np.int32)

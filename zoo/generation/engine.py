@@ -72,7 +72,9 @@ from zoo.generation import samplers as S
 _NEG = -1e9
 
 
-def _bucket(value, buckets):
+def bucket(value, buckets):
+    """The smallest bucket >= value, or None: shapes are padded to buckets so that compiled
+    functions are reused across requests."""
     for b in sorted(buckets):
         if b >= value:
             return b
@@ -565,11 +567,11 @@ class DecodeEngine:
         return clean, int(max_new_tokens)
 
     def _plan(self, n_rows, need):
-        length = _bucket(need, self.length_buckets)
+        length = bucket(need, self.length_buckets)
         if length is None:
             length = max(need, self.max_length)
         top = self.batch_buckets[-1]
-        rows = _bucket(n_rows, self.batch_buckets)
+        rows = bucket(n_rows, self.batch_buckets)
         if rows is None:
             rows = -(-n_rows // top) * top
         return rows, length

@@ -17,13 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.generation import samplers as S
-
-
-def _bucket(value, buckets):
-    for b in sorted(buckets):
-        if b >= value:
-            return b
-    return None
+from zoo.generation.engine import bucket
 
 
 def is_seq2seq(model):
@@ -32,12 +26,12 @@ def is_seq2seq(model):
 
 def is_seq2seq_ref(name):
     """Whether a registered name or preset directory is an encoder-decoder (no model built)."""
-    import json
     import pathlib
 
-    task = pathlib.Path(str(name)) / "task.json"
-    if task.is_file():
-        return "Seq2Seq" in json.loads(task.read_text()).get("class_name", "")
+    if (pathlib.Path(str(name)) / "task.json").is_file():
+        from zoo.hub import preset_task
+
+        return preset_task(name) == "seq2seq_lm"
     from zoo.registry import MODELS, list_models
 
     list_models()
@@ -164,15 +158,15 @@ class Seq2SeqEngine:
             i = max(range(len(rows)), key=lambda j: len(rows[j]))
             raise ValueError(f"input {i} is {longest - 1} tokens; this model's encoder takes at most "
                              f"{self.max_encoder_length - 1} (+ the end token): shorten it")
-        enc_len = _bucket(longest, self.length_buckets) or longest
-        dec_len = _bucket(int(max_new_tokens), self.length_buckets) or int(max_new_tokens)
+        enc_len = bucket(longest, self.length_buckets) or longest
+        dec_len = bucket(int(max_new_tokens), self.length_buckets) or int(max_new_tokens)
         stop = np.array(sorted(set(stop_ids or [self.end_id])), np.int32)
         out = []
         cap = self.batch_buckets[-1]
         for lo in range(0, len(rows), cap):
             chunk = rows[lo: lo + cap]
             # Several chunks: every one is padded to the full cap (one compiled shape).
-            batch = cap if len(rows) > cap else _bucket(len(chunk), self.batch_buckets)
+            batch = cap if len(rows) > cap else bucket(len(chunk), self.batch_buckets)
             ids = np.full((batch, enc_len), self.pad_id, np.int32)
             mask = np.zeros((batch, enc_len), bool)
             for b, r in enumerate(chunk):

@@ -237,10 +237,18 @@ class _Labelled(Objective):
     def subset(self, split, limit=None):
         """Indices of a split's examples to score: all, or a fixed seeded sample of `limit`
         (splits are ordered by play, so a prefix would be one or two plays)."""
-        n = len(self.splits[split][0])
-        if limit is None or limit >= n:
-            return np.arange(n)
-        return np.sort(np.random.default_rng(EVAL_SEED).permutation(n)[:limit])
+        return O.sample_indices(len(self.splits[split][0]), limit, EVAL_SEED)
+
+    def evaluate(self, score, batches=None, final=False):
+        """Teacher-forced validation loss / accuracy; the final evaluation adds the task's
+        own scores (final_scores) on the validation and test splits."""
+        limit = _final_count(self.train_cfg, None) if final else (batches or 16) * 32
+        m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
+        out = {"val_loss": m["loss"], "val_acc": m["acc"]}
+        if final:
+            for split, tag in (("validation", "val"), ("test", "test")):
+                out.update({f"{tag}_{k}": v for k, v in self.final_scores(split, limit).items()})
+        return out
 
     def eval_iter(self, split, batch_size, limit=None):
         order = self.subset(split, limit)
@@ -327,16 +335,9 @@ class Classification(_Labelled):
         return {"acc": metrics.accuracy(truth, preds), "macro_f1": metrics.macro_f1(truth, preds, labels),
                 "majority_acc": truth.count(majority) / len(truth), "n": len(truth)}
 
-    def evaluate(self, score, batches=None, final=False):
-        limit = _final_count(self.train_cfg, None) if final else (batches or 16) * 32
-        m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
-        out = {"val_loss": m["loss"], "val_acc": m["acc"]}
-        if final:
-            for split, tag in (("validation", "val"), ("test", "test")):
-                s = self.scores(split, limit=limit)
-                out.update({f"{tag}_acc": s["acc"], f"{tag}_macro_f1": s["macro_f1"],
-                            f"{tag}_majority_acc": s["majority_acc"], f"{tag}_examples": s["n"]})
-        return out
+    def final_scores(self, split, limit):
+        s = self.scores(split, limit=limit)
+        return {"acc": s["acc"], "macro_f1": s["macro_f1"], "majority_acc": s["majority_acc"], "examples": s["n"]}
 
     def summary(self, result):
         return {"labels": self.labels}
@@ -396,16 +397,9 @@ class Seq2Seq(_Labelled):
                "copy_rouge_l": metrics.rouge_l(copy, refs)["score"], "examples": len(refs)}
         return res, list(zip(copy[:5], hyps[:5], refs[:5]))
 
-    def evaluate(self, score, batches=None, final=False):
-        limit = _final_count(self.train_cfg, None) if final else (batches or 16) * 32
-        m = self._eval_terms(score, self.eval_iter("validation", 64, limit))
-        out = {"val_loss": m["loss"], "val_acc": m["acc"]}
-        if final:
-            for split, tag in (("validation", "val"), ("test", "test")):
-                s, examples = self.generation_scores(split, limit)
-                out.update({f"{tag}_{k}": v for k, v in s.items()})
-                out[f"{tag}_samples"] = examples
-        return out
+    def final_scores(self, split, limit):
+        s, examples = self.generation_scores(split, limit)
+        return {**s, "samples": examples}
 
 
 OBJECTIVES = {"mlm_nsp": MlmNsp, "span_corruption": SpanCorruption, "classification": Classification,
