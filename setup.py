@@ -22,6 +22,7 @@ setup(
         "sacrebleu>=2.4",
         "rouge-score>=0.1.2",
         "scipy>=1.11",
+        "scikit-learn>=1.3",
         "matplotlib>=3.8",
         "numpy",
         "sentencepiece>=0.2",

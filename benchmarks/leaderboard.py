@@ -10,7 +10,7 @@ Example:
 import json
 import pathlib
 
-from benchmarks.metrics import value_of
+from zoo.metrics import value_of
 from zoo import atomic
 
 HEADER = """# zoo leaderboard
@@ -83,7 +83,7 @@ def _suite_table(suite, rows):
 
 
 def _win_rates(by_suite, suites):
-    from benchmarks.metrics import mean_win_rate
+    from zoo.metrics import mean_win_rate
 
     table, hib = {}, {}
     for name, rows in by_suite.items():

@@ -8,7 +8,7 @@ import os
 
 from matplotlib.figure import Figure
 
-from benchmarks.metrics import value_of
+from zoo.metrics import value_of
 from zoo import atomic
 
 

@@ -1,12 +1,12 @@
-"""Tests for benchmarks.metrics against hand-computed values (no tensorflow)."""
+"""Tests for zoo.metrics against hand-computed values (no tensorflow)."""
 import doctest
 import math
 
 import numpy as np
 import pytest
 
-from benchmarks import metrics
-from benchmarks.metrics import (
+from zoo import metrics
+from zoo.metrics import (
     accuracy,
     bits_per_byte,
     bleu,

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from benchmarks import metrics
+from zoo import metrics
 from benchmarks.harness import Suite, register_suite
 from zoo.data import corpora
 

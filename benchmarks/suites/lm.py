@@ -6,7 +6,7 @@ out-of-domain. 95% intervals come from a bootstrap over the windows scored.
 """
 import math
 
-from benchmarks import metrics
+from zoo import metrics
 from benchmarks.harness import Suite, register_suite
 from zoo.data import corpora, pipeline
 

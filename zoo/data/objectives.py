@@ -390,3 +390,24 @@ def pack_targets(rows, length, end_id, pad_id, start_id=None):
         r = np.concatenate([head, r[: length - 1 - len(head)], [end_id]]).astype(np.int32)
         out[b, :len(r)] = r
     return out
+
+
+def text_windows(text, width):
+    """Cut a text into consecutive windows of at most `width` characters covering all of it:
+    non-overlapping, except that the last window is the text's final `width` characters (so
+    no window is a short scrap). A classifier reads a passage longer than its context as the
+    average of its windows.
+
+    Args:
+        text: the passage.
+        width: characters per window (the model's sequence length less its special tokens).
+    Returns:
+        list of strings (one window for a text of at most `width` characters).
+
+    >>> text_windows("abcdefgh", 3)
+    ['abc', 'def', 'fgh']
+    """
+    if len(text) <= width:
+        return [text]
+    starts = list(range(0, len(text) - width, width)) + [len(text) - width]
+    return [text[s: s + width] for s in starts]

@@ -282,7 +282,18 @@ class Classification(_Labelled):
             spec = dataclasses.replace(spec, config={**spec.config, "num_classes": n})
         self.model = spec.build(spec, self.tokenizer, self.T)
         self.bert = spec.family == "bert"
+        self._window_splits()
         return self.model
+
+    def _window_splits(self):
+        """Train and teacher-force on windows that cover each passage (each with the
+        passage's label), so a passage longer than the context is read whole; the final
+        scores average the windows of each passage (zoo.evaluation.classify_passages)."""
+        self.passages = {split: rows for split, (rows, _) in self.splits.items()}
+        width = self.T - 2
+        for split, rows in self.passages.items():
+            windows = [(w, y) for x, y in rows for w in O.text_windows(x, width)]
+            self.splits[split] = (windows, O.encode_many(self.tokenizer, [w for w, _ in windows]))
 
     def arrays(self, idx, split):
         rows, inputs = self.splits[split]
@@ -313,31 +324,27 @@ class Classification(_Labelled):
         return {"loss": (tf.reduce_sum(_ce(b["labels"], logits) * w), n),
                 "acc": (tf.reduce_sum(_correct(b["labels"], logits) * w), n)}
 
-    def predict_fn(self):
-        @tf.function(jit_compile=True, reduce_retracing=True)
-        def predict(b):
-            return tf.argmax(self._logits(b, False), -1, output_type=tf.int32)
-        return predict
+    def scores(self, split, limit=None):
+        """Accuracy and macro-F1 over whole passages (window average) beside the baselines:
+        the majority label of the *training* passages, and the evaluated split's own most
+        common label (an oracle: it peeks at the answers' distribution)."""
+        from zoo import metrics
+        from zoo.evaluation import classify_passages
 
-    def scores(self, split, batch_size=64, limit=None):
-        """accuracy, macro-F1 (and predictions) on a whole split (or its first `limit`)."""
-        from benchmarks import metrics
-
-        predict = self.predict_fn()
-        rows, _ = self.splits[split]
-        preds = []
-        for b in self.eval_iter(split, batch_size, limit):
-            p = predict({k: tf.constant(v) for k, v in b.items()}).numpy()
-            preds.extend(p[b["example_weights"] > 0].tolist())
-        truth = [rows[i][1] for i in self.subset(split, limit)]
-        labels = list(range(self.num_classes))
-        majority = max(set(truth), key=truth.count)
-        return {"acc": metrics.accuracy(truth, preds), "macro_f1": metrics.macro_f1(truth, preds, labels),
-                "majority_acc": truth.count(majority) / len(truth), "n": len(truth)}
+        rows = self.passages[split]
+        pick = O.sample_indices(len(rows), limit, EVAL_SEED)
+        texts, truth = [rows[i][0] for i in pick], [rows[i][1] for i in pick]
+        preds, _ = classify_passages(self.model, texts, window=self.T - 2)
+        train = [y for _, y in self.passages["train"]]
+        prior = max(set(train), key=train.count)
+        oracle = max(set(truth), key=truth.count)
+        return {"acc": metrics.accuracy(truth, preds),
+                "macro_f1": metrics.macro_f1(truth, preds, list(range(self.num_classes))),
+                "train_majority_acc": truth.count(prior) / len(truth),
+                "oracle_majority_acc": truth.count(oracle) / len(truth), "examples": len(truth)}
 
     def final_scores(self, split, limit):
-        s = self.scores(split, limit=limit)
-        return {"acc": s["acc"], "macro_f1": s["macro_f1"], "majority_acc": s["majority_acc"], "examples": s["n"]}
+        return self.scores(split, limit=limit)
 
     def summary(self, result):
         return {"labels": self.labels}
@@ -376,26 +383,30 @@ class Seq2Seq(_Labelled):
                 "acc": (tf.reduce_sum(_correct(b["labels"], logits) * w), n)}
 
     def generation_scores(self, split, limit=None):
-        """Greedy outputs vs references: BLEU / chrF / ROUGE-L, and the copy baseline."""
-        from benchmarks import metrics
+        """Greedy outputs vs references (zoo.evaluation.spelling_scores: BLEU / chrF / ROUGE-L,
+        exact match, words changed correctly / broken) beside the copy and substitution-table
+        baselines scored the same way."""
+        from zoo.evaluation import spelling_baselines, spelling_scores
         from zoo.generation.seq2seq import Seq2SeqEngine
 
         rows, inputs = self.splits[split]
         pick = self.subset(split, limit)
         rows, inputs = [rows[i] for i in pick], [inputs[i] for i in pick]
         if getattr(self, "_engine", None) is None:
-            self._engine = Seq2SeqEngine(self.model, max_encoder_length=self.T)
-        engine = self._engine
-        ids = [list(x[: self.T - 1]) for x in inputs]
-        out = engine.generate_ids(ids, max_new_tokens=self.target_length - 1)
-        hyps = O.decode_many(self.tokenizer, out)
-        refs = [y for _, y in rows]
-        copy = [x for x, _ in rows]
-        res = {"bleu": metrics.bleu(hyps, refs)["score"], "chrf": metrics.chrf(hyps, refs)["score"],
-               "rouge_l": metrics.rouge_l(hyps, refs)["score"],
-               "copy_bleu": metrics.bleu(copy, refs)["score"], "copy_chrf": metrics.chrf(copy, refs)["score"],
-               "copy_rouge_l": metrics.rouge_l(copy, refs)["score"], "examples": len(refs)}
-        return res, list(zip(copy[:5], hyps[:5], refs[:5]))
+            # Read and write whole lines, even past the training length (positions are
+            # relative + sinusoidal, so longer lines still decode).
+            self._engine = Seq2SeqEngine(self.model, max_encoder_length=2 * self.T)
+        ids = [list(x[: 2 * self.T - 1]) for x in inputs]
+        hyps = O.decode_many(self.tokenizer, self._engine.generate_ids(ids, max_new_tokens=2 * self.target_length))
+        src, refs = [x for x, _ in rows], [y for _, y in rows]
+        res = spelling_scores(src, hyps, refs)
+        for base, scores in spelling_baselines(self.splits_train_pairs(), src, refs).items():
+            res.update({f"{base}_{k}": v for k, v in scores.items()})
+        res["examples"] = len(refs)
+        return res, list(zip(src[:5], hyps[:5], refs[:5]))
+
+    def splits_train_pairs(self):
+        return self.splits["train"][0]
 
     def final_scores(self, split, limit):
         s, examples = self.generation_scores(split, limit)

@@ -1,2 +1,2 @@
-"""T5 encoder-decoders on keras-hub's T5Backbone / T5Seq2SeqLM (relative attention)."""
+"""T5 encoder-decoders: keras-hub's T5 stacks (relative attention) with optional sinusoidal positions."""
 from zoo.models.t5 import sizes  # noqa: F401  (registers the sizes)

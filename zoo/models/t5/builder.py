@@ -1,4 +1,5 @@
-"""Build a T5 model from a spec: keras-hub T5Backbone + T5Seq2SeqLM.
+"""Build a T5 model from a spec: `ZooT5Backbone` + `ZooT5Seq2SeqLM` (keras-hub's T5 with
+T5's N(0, 1) embedding init and, for the CPU sizes, sinusoidal positions: backbone.py).
 
 Token ids follow keras-hub's T5 packing: the encoder input is `text <|endoftext|>`, the
 decoder input starts with `<pad>` (T5's decoder start token) and targets end with
@@ -7,7 +8,7 @@ decoder input starts with `<pad>` (T5's decoder start token) and targets end wit
 >>> from zoo.models.t5.builder import build_t5
 >>> from zoo.registry import get_spec
 >>> from zoo.data.tokenizers import ZooByteTokenizer
->>> s2s = build_t5(get_spec("t5-nano"), ZooByteTokenizer())     # a keras_hub T5Seq2SeqLM
+>>> s2s = build_t5(get_spec("t5-nano"), ZooByteTokenizer())     # a keras_hub T5Seq2SeqLM subclass
 """
 RELATIVE_BUCKETS = 32  # keras-hub's T5MultiHeadAttention: 32 buckets, max distance 128
 
@@ -15,8 +16,10 @@ RELATIVE_BUCKETS = 32  # keras-hub's T5MultiHeadAttention: 32 buckets, max dista
 def build_t5(spec, tokenizer, sequence_length=None):
     import keras_hub
 
+    from zoo.models.t5.backbone import ZooT5Backbone, ZooT5Seq2SeqLM
+
     c = spec.config
-    backbone = keras_hub.models.T5Backbone(
+    backbone = ZooT5Backbone(
         vocabulary_size=tokenizer.vocabulary_size(),
         num_layers=c["num_layers"],
         num_heads=c["num_heads"],
@@ -28,28 +31,13 @@ def build_t5(spec, tokenizer, sequence_length=None):
         use_gated_activation=c.get("use_gated_activation", False),
         layer_norm_epsilon=1e-6,
         tie_embedding_weights=c.get("tie_embedding_weights", True),
+        position_embedding=c.get("position_embedding", "relative"),
         name=f"{spec.name}_backbone".replace("-", "_"),
     )
-    reinit_token_embedding(backbone)
     length = sequence_length or spec.max_sequence_length
     pre = keras_hub.models.T5Seq2SeqLMPreprocessor(tokenizer=tokenizer, encoder_sequence_length=length,
                                                     decoder_sequence_length=length)
-    return keras_hub.models.T5Seq2SeqLM(backbone=backbone, preprocessor=pre)
-
-
-def reinit_token_embedding(backbone):
-    """Give the shared token embedding T5's intended N(0, 1) initialisation.
-
-    keras-hub 0.32's T5Backbone passes `TruncatedNormal(1.0)`, whose first argument is the
-    *mean*: every embedding starts near the all-ones vector (std 0.05), so after the first
-    RMS norm all tokens look alike and the model learns very slowly (measured here: a
-    t5-nano could not even memorise 64 copied strings in 500 steps). Mesh TF / HF T5
-    initialise the embedding with stddev 1.0, mean 0. Seeded by keras.utils.set_random_seed.
-    """
-    import keras
-
-    emb = backbone.token_embedding.embeddings
-    emb.assign(keras.initializers.RandomNormal(mean=0.0, stddev=1.0)(emb.shape, dtype=emb.dtype))
+    return ZooT5Seq2SeqLM(backbone=backbone, preprocessor=pre)
 
 
 def _t5_counts(config):

@@ -1,4 +1,4 @@
-"""Evaluation metrics for the zoo benchmark harness.
+"""Evaluation metrics (library layer: the trainers and the benchmark harness use them).
 
 Everything here is a thin, validated wrapper over libraries people already trust:
 
@@ -45,6 +45,8 @@ __all__ = [
     "chrf_with_ci",
     "rouge_l_with_ci",
     "mean_win_rate",
+    "exact_match",
+    "word_edit_rates",
 ]
 
 
@@ -244,6 +246,53 @@ def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None)
 
 
 # --------------------------------------------------------------------------- diversity
+def exact_match(hyps: list[str], refs: list[str]) -> float:
+    """Share of lines reproduced exactly (after stripping surrounding whitespace).
+
+    >>> exact_match(["a b", "c"], ["a b", "d"])
+    0.5
+    """
+    hyps, refs = _check_texts(hyps, refs)
+    return float(np.mean([h.strip() == r.strip() for h, r in zip(hyps, refs)]))
+
+
+def word_edit_rates(sources: list[str], hyps: list[str], refs: list[str]) -> dict:
+    """How a spelling modernisation treats each source word, judged against the reference.
+
+    Source words are aligned one to one with the reference's and with the output's words
+    (`zoo.baselines.aligned_words`, case-insensitive). A word *needs a change* when its
+    reference partner differs from it (ignoring case). Returns:
+
+    * ``changed_correct``: of the words that needed a change, the share whose output partner
+      is the reference word;
+    * ``unchanged_broken``: of the words that needed none, the share whose output partner is
+      not the word itself (or that lost their partner);
+    * ``needed`` / ``unneeded``: the counts behind them.
+
+    >>> word_edit_rates(["The faire Lady"], ["The fair Lady"], ["The fair Lady"])["changed_correct"]
+    1.0
+    """
+    from zoo.baselines import WORD, aligned_words
+
+    hyps, refs = _check_texts(hyps, refs)
+    _check_pair(sources, refs, "sources and references")
+    needed = fixed = unneeded = broken = 0
+    for src, hyp, ref in zip(sources, hyps, refs):
+        words = WORD.findall(src)
+        to_ref, to_hyp = aligned_words(src, ref), aligned_words(src, hyp)
+        for i, r in to_ref.items():
+            h = to_hyp.get(i)
+            if r.lower() != words[i].lower():
+                needed += 1
+                fixed += h is not None and h.lower() == r.lower()
+            else:
+                unneeded += 1
+                broken += h is None or h.lower() != words[i].lower()
+    return {"changed_correct": fixed / needed if needed else float("nan"),
+            "unchanged_broken": broken / unneeded if unneeded else float("nan"),
+            "needed": needed, "unneeded": unneeded}
+
+
 def _check_text_list(texts: Sequence[str]) -> list[str]:
     if isinstance(texts, str):
         raise ValueError("texts must be a list of strings, not a single string")
