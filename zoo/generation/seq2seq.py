@@ -15,13 +15,22 @@ How it works
   decoder-length bucket (>= ``max_new_tokens``), so requests of other sizes reuse compiled
   functions.
 
-* **Compiled functions** (``tf.function(jit_compile=True)``, every tunable a tensor), built
-  from the model's own ``call_encoder`` / ``call_decoder_with_cache`` (keras-hub's T5
-  key/value caches and relative-position bias):
+* **Decoder step** (`Seq2SeqEngine._step`): keras-hub's own T5 layers (embedding, norms,
+  projections, feed-forward, the first layer's relative-position bias) with the attention
+  re-written over per-layer self-attention caches [N, heads, length, head_dim] that are
+  updated in place (``dynamic_update_slice``) inside the loop.  keras-hub's
+  ``call_decoder_with_cache`` slices and re-stacks one [N, layers, 2, length, heads,
+  head_dim] cache at every step, a copy of the whole cache per token.  The encoder is
+  keras-hub's ``call_encoder``; the cross-attention keys / values are computed once per
+  request; a tied LM head is transposed once per call.  Numerics follow keras-hub (no
+  1/sqrt(d) scaling, masks as -1e9 biases), and its greedy tokens are reproduced exactly
+  (tests/test_seq2seq_engine.py).
+
+* **Compiled functions** (``tf.function(jit_compile=True)``, every tunable a tensor):
 
   - *prefill* per (mode, beams, batch, encoder length, decoder length): the encoder, the
-    cross-attention caches, the decoder on the start token and (greedy / sampling) the
-    first token;
+    cross-attention keys / values, the decoder on the start token and (greedy /
+    sampling) the first token;
   - *decode* per (mode, batch, lengths): one ``tf.while_loop`` that feeds the last token
     at cache position ``i`` and selects the next, from step ``i`` up to ``i_end`` or until
     every row has produced a stop id;
@@ -40,11 +49,12 @@ How it works
   the tokens of ``T5Seq2SeqLM.generate(..., max_length=L)`` up to its first stop token
   (its ``max_length`` counts the decoder start token).
 """
+import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo.generation import samplers as S
-from zoo.generation.engine import bucket, stop_tensor
+from zoo.generation.engine import _dus, bucket, stop_tensor
 
 
 def is_seq2seq(model):
@@ -93,11 +103,12 @@ class Seq2SeqEngine:
     def __init__(self, model, jit_compile=True, length_buckets=(16, 32, 64, 128, 256, 512, 1024),
                  batch_buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), max_encoder_length=None,
                  stream_chunk=16):
-        if not is_seq2seq(model):
-            raise ValueError(f"Seq2SeqEngine needs a keras-hub Seq2SeqLM with call_encoder/"
-                             f"call_decoder_with_cache (T5), got a {type(model).__name__}")
+        bb = getattr(model, "backbone", None)
+        if "T5Backbone" not in [c.__name__ for c in type(bb).__mro__] or not is_seq2seq(model):
+            raise ValueError(f"Seq2SeqEngine supports keras-hub T5Seq2SeqLM models, got a {type(model).__name__}")
         self.model = model
-        bb = model.backbone
+        self.layers = list(bb.decoder_transformer_layers)
+        self.dtype = tf.as_dtype(model.compute_dtype)
         self.num_layers = int(bb.num_layers)
         self.num_heads = int(bb.num_heads)
         self.head_dim = int(bb.key_value_dim or bb.hidden_dim // bb.num_heads)
@@ -116,17 +127,95 @@ class Seq2SeqEngine:
         self.trace_count = 0
         self._fns = {}
 
+    # ------------------------------------------------------------------ model math (traced)
+    def _encode(self, enc_ids, enc_mask, beams):
+        """keras-hub's encoder, then each decoder layer's cross-attention keys / values
+        [N, H, E, hd] (computed once per request) and the encoder-padding bias [N, 1, 1, E]."""
+        enc = self.model.call_encoder(enc_ids, enc_mask)
+        if beams > 1:  # the beams of one input share its encoder output
+            enc, enc_mask = tf.repeat(enc, beams, axis=0), tf.repeat(enc_mask, beams, axis=0)
+        cross = []
+        for layer in self.layers:
+            att = layer.cross_attention
+            cross += [self._heads(att.key_projector(enc)), self._heads(att.value_projector(enc))]
+        # T5MultiHeadAttention adds (1 - mask) * -1e9 to a zero bias (cross-attention has
+        # no relative bias): the same -1e9 here, so padded positions weigh exactly 0.
+        bias = (1.0 - tf.cast(enc_mask, self.dtype)) * -1e9
+        return cross, bias[:, tf.newaxis, tf.newaxis, :]
+
+    def _heads(self, x):
+        """[N, T, H*hd] -> [N, H, T, hd]."""
+        n, t = x.shape[0], x.shape[1]
+        return tf.transpose(tf.reshape(x, [n, t, self.num_heads, self.head_dim]), [0, 2, 1, 3])
+
+    def _attend(self, q, keys, values, bias):
+        """softmax(q k^T + bias) v for q [N, H, 1, hd] -> [N, 1, H*hd] (no 1/sqrt(d): T5)."""
+        weights = keras.ops.softmax(tf.matmul(q, keys, transpose_b=True) + bias, axis=-1)
+        out = tf.matmul(weights, values)
+        return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [out.shape[0], 1, self.num_heads * self.head_dim])
+
+    def _head(self):
+        """The LM head kernel [D, V], read once per compiled call: a tied embedding is
+        transposed here rather than at every step inside the loop."""
+        emb = self.model.backbone.token_embedding
+        kernel = tf.transpose(emb.embeddings) if emb.tie_weights else tf.convert_to_tensor(emb.reverse_embeddings)
+        return tf.cast(kernel, emb.reverse_dtype) if emb.reverse_dtype is not None else kernel
+
+    def _logits(self, x, head):
+        """T5Seq2SeqLM._logits (scale by hidden_dim ** -0.5 when tied, reverse embedding)
+        with the kernel from `_head`, for x [N, 1, D] -> [N, V]."""
+        bb, emb = self.model.backbone, self.model.backbone.token_embedding
+        x = x[:, 0, :]
+        if bb.tie_embedding_weights:
+            x = x * tf.cast(bb.hidden_dim ** -0.5, x.dtype)
+        if emb.reverse_dtype is not None:
+            x = tf.cast(x, emb.reverse_dtype)
+        logits = tf.matmul(x, head)
+        if emb.logit_soft_cap is not None:
+            logits = tf.tanh(logits / emb.logit_soft_cap) * emb.logit_soft_cap
+        return logits
+
+    def _step(self, tok, i, self_kv, cross, cross_bias, head):
+        """The decoder on `tok` [N] at position `i`: (logits [N, V], updated self_kv).
+
+        keras-hub's own layers (embedding, T5 norms, projections, feed-forward,
+        relative-position bias; the LM head as `_logits`) on per-layer caches
+        [N, H, L, hd] written in place, where
+        its call_decoder_with_cache slices and re-stacks one [N, layers, 2, L, H, hd]
+        tensor at every step (a full copy of the cache per token).
+        """
+        bb = self.model.backbone
+        length = self_kv[0].shape[2]
+        x = bb.token_embedding(tok[:, tf.newaxis])                           # [N, 1, D]
+        # Position bias of query i over keys 0..L-1 plus the causal mask, shared by all layers.
+        bias = self.layers[0].self_attention.compute_bias(1, length, query_start_index=i)
+        visible = tf.cast(tf.range(length) <= i, self.dtype)
+        bias = bias + ((1.0 - visible) * -1e9)[tf.newaxis, tf.newaxis, tf.newaxis, :]
+        start = [tf.constant(0), tf.constant(0), i, tf.constant(0)]
+        out_kv = []
+        for li, layer in enumerate(self.layers):
+            att = layer.self_attention
+            h = layer.self_attention_layer_norm(x)
+            keys = _dus(self_kv[2 * li], self._heads(att.key_projector(h)), start)
+            values = _dus(self_kv[2 * li + 1], self._heads(att.value_projector(h)), start)
+            out_kv += [keys, values]
+            x = x + att.output_projector(self._attend(self._heads(att.query_projector(h)), keys, values, bias))
+            att = layer.cross_attention
+            h = layer.cross_attention_layer_norm(x)
+            q = self._heads(att.query_projector(h))
+            x = x + att.output_projector(self._attend(q, cross[2 * li], cross[2 * li + 1], cross_bias))
+            h = layer.layer_norm(x)
+            f = layer.input_projector(h)
+            if layer.use_gated_activation:
+                f = f * layer.gate_projector(h)
+            x = x + layer.output_projector(f)
+        return self._logits(bb.decoder_layer_norm(x), head), out_kv
+
     # ------------------------------------------------------------------ compiled functions
     def _compiled(self, key, build):
         if key not in self._fns:
             self._fns[key] = tf.function(build(), jit_compile=self.jit_compile, reduce_retracing=True)
         return self._fns[key]
-
-    def _decoder_step(self, enc, enc_mask, tok, self_cache, index, cross):
-        """Logits [N, V] of `tok` [N] fed at self-attention cache position `index`."""
-        logits, _, self_cache, _ = self.model.call_decoder_with_cache(
-            enc, enc_mask, tok[:, tf.newaxis], self_cache, index, cross, None)
-        return logits[:, -1, :], self_cache
 
     @staticmethod
     def _stop_hit(tok, stop_ids):
@@ -134,29 +223,21 @@ class Seq2SeqEngine:
 
     def _prefill(self, mode, beams, batch, enc_len, dec_len):
         def build():
-            model, K, N = self.model, beams, batch * beams
-            self_shape = [N, self.num_layers, 2, dec_len, self.num_heads, self.head_dim]
-            cross_shape = [N, self.num_layers, 2, enc_len, self.num_heads, self.head_dim]
+            N = batch * beams
+            kv_shape = [N, self.num_heads, dec_len, self.head_dim]
 
             def prefill(enc_ids, enc_mask, dead, stop_ids, temperature, top_k, top_p, seed):
                 self.trace_count += 1
-                enc = model.call_encoder(enc_ids, enc_mask)
-                if K > 1:  # beams of one input share its encoder output
-                    enc, enc_mask = tf.repeat(enc, K, axis=0), tf.repeat(enc_mask, K, axis=0)
-                self_cache = tf.zeros(self_shape, model.compute_dtype)
-                cross = tf.zeros(cross_shape, model.compute_dtype)
-                start = tf.fill([N, 1], self.pad_id)
-                # cross_attention_cache_update_index=0: the cross-attention K/V of the
-                # encoder output are computed once here and only read afterwards.
-                logits, _, self_cache, cross = model.call_decoder_with_cache(
-                    enc, enc_mask, start, self_cache, 0, cross, 0)
-                logits = logits[:, -1, :]
+                cross, cross_bias = self._encode(enc_ids, enc_mask, beams)
+                self_kv = [tf.zeros(kv_shape, self.dtype) for _ in range(2 * self.num_layers)]
+                start = tf.fill([N], self.pad_id)  # T5's decoder start token
+                logits, self_kv = self._step(start, tf.constant(0), self_kv, cross, cross_bias, self._head())
                 if mode == "beam":
-                    return logits, self_cache, cross, enc, enc_mask
+                    return logits, self_kv, cross, cross_bias
                 tok = S.select_tokens(logits, mode, temperature, top_k, top_p, seed, 0)
                 done = dead | self._stop_hit(tok, stop_ids)
                 out = tf.concat([tok[:, tf.newaxis], tf.zeros([N, dec_len - 1], tf.int32)], axis=1)
-                return tok, done, out, self_cache, cross, enc, enc_mask
+                return tok, done, out, self_kv, cross, cross_bias
             return prefill
         return self._compiled(("prefill", mode, beams, batch, enc_len, dec_len), build)
 
@@ -164,23 +245,23 @@ class Seq2SeqEngine:
         def build():
             cols = tf.range(dec_len)[tf.newaxis, :]
 
-            def decode(i, i_end, tok, done, out, self_cache, cross, enc, enc_mask, stop_ids,
+            def decode(i, i_end, tok, done, out, self_kv, cross, cross_bias, stop_ids,
                        temperature, top_k, top_p, seed):
                 self.trace_count += 1
+                head = self._head()
 
-                def cond(i, tok, done, out, self_cache):
+                def cond(i, tok, done, out, self_kv):
                     return (i < i_end) & ~tf.reduce_all(done)
 
-                def body(i, tok, done, out, self_cache):
+                def body(i, tok, done, out, self_kv):
                     # out[:, i - 1] (= tok) sits at cache position i (the start token is at 0)
-                    logits, self_cache = self._decoder_step(enc, enc_mask, tok, self_cache, i, cross)
+                    logits, self_kv = self._step(tok, i, self_kv, cross, cross_bias, head)
                     new = S.select_tokens(logits, mode, temperature, top_k, top_p, seed, i)
                     new = tf.where(done, self.pad_id, new)
                     out = tf.where(cols == i, new[:, tf.newaxis], out)
-                    return i + 1, new, done | self._stop_hit(new, stop_ids), out, self_cache
+                    return i + 1, new, done | self._stop_hit(new, stop_ids), out, self_kv
 
-                return tf.while_loop(cond, body, (i, tok, done, out, self_cache),
-                                     maximum_iterations=dec_len)
+                return tf.while_loop(cond, body, (i, tok, done, out, self_kv), maximum_iterations=dec_len)
             return decode
         return self._compiled(("decode", mode, batch, enc_len, dec_len), build)
 
@@ -190,29 +271,29 @@ class Seq2SeqEngine:
             cols = tf.range(dec_len)[tf.newaxis, :]
             base = (tf.range(batch) * K)[:, tf.newaxis]
 
-            def beam(logits, self_cache, cross, enc, enc_mask, dead, max_new, stop_ids, alpha):
+            def beam(logits, self_kv, cross, cross_bias, dead, max_new, stop_ids, alpha):
                 self.trace_count += 1
+                head = self._head()
                 scores = tf.tile(tf.concat([[0.0], tf.fill([K - 1], S.NEG_INF)], 0)[tf.newaxis], [batch, 1])
                 lengths = tf.zeros([batch, K], tf.int32)
                 bdone = tf.tile(dead[:, tf.newaxis], [1, K])
 
-                def select(i, logits, self_cache, out, scores, lengths, bdone):
+                def select(i, logits, self_kv, out, scores, lengths, bdone):
                     parent, tok, scores, lengths, bdone = S.beam_select(
                         logits, scores, lengths, bdone, K, alpha, stop_ids)
                     rows = tf.reshape(base + parent, [-1])  # every beam inherits its parent's cache
-                    self_cache, out = tf.gather(self_cache, rows), tf.gather(out, rows)
+                    self_kv, out = [tf.gather(c, rows) for c in self_kv], tf.gather(out, rows)
                     out = tf.where(cols == i, tf.reshape(tok, [-1])[:, tf.newaxis], out)
-                    return self_cache, out, scores, lengths, bdone
+                    return self_kv, out, scores, lengths, bdone
 
-                state = select(0, logits, self_cache, tf.zeros([N, dec_len], tf.int32), scores, lengths,
-                               bdone)
+                state = select(0, logits, self_kv, tf.zeros([N, dec_len], tf.int32), scores, lengths, bdone)
 
-                def cond(i, self_cache, out, scores, lengths, bdone):
+                def cond(i, self_kv, out, scores, lengths, bdone):
                     return (i < max_new) & ~tf.reduce_all(bdone)
 
-                def body(i, self_cache, out, scores, lengths, bdone):
-                    logits, self_cache = self._decoder_step(enc, enc_mask, out[:, i - 1], self_cache, i, cross)
-                    return (i + 1, *select(i, logits, self_cache, out, scores, lengths, bdone))
+                def body(i, self_kv, out, scores, lengths, bdone):
+                    logits, self_kv = self._step(out[:, i - 1], i, self_kv, cross, cross_bias, head)
+                    return (i + 1, *select(i, logits, self_kv, out, scores, lengths, bdone))
 
                 _, _, out, _, _, _ = tf.while_loop(cond, body, (tf.constant(1), *state),
                                                    maximum_iterations=dec_len)
@@ -305,7 +386,7 @@ class Seq2SeqEngine:
         return out
 
     def _start(self, plan, ids, mask, dead):
-        """Prefill one group: (tok, done, out, self_cache, cross, enc, enc_mask)."""
+        """Prefill one group: its state (tok, done, out, self_kv, cross, cross_bias)."""
         mode, enc_len, dec_len, _, stop, sampling = plan
         fn = self._prefill(mode, 1, len(ids), enc_len, dec_len)
         return fn(tf.constant(ids), tf.constant(mask), tf.constant(dead), stop, *sampling)
@@ -313,11 +394,11 @@ class Seq2SeqEngine:
     def _advance(self, plan, state, i, i_end):
         """Run decode steps i .. i_end - 1 (fewer if every row stops) on one group's state."""
         mode, enc_len, dec_len, _, stop, sampling = plan
-        tok, done, out, self_cache, cross, enc, enc_mask = state
+        tok, done, out, self_kv, cross, cross_bias = state
         fn = self._decode(mode, int(out.shape[0]), enc_len, dec_len)
-        _, tok, done, out, self_cache = fn(tf.constant(i), tf.constant(i_end), tok, done, out, self_cache,
-                                           cross, enc, enc_mask, stop, *sampling)
-        return tok, done, out, self_cache, cross, enc, enc_mask
+        _, tok, done, out, self_kv = fn(tf.constant(i), tf.constant(i_end), tok, done, out, self_kv, cross,
+                                        cross_bias, stop, *sampling)
+        return tok, done, out, self_kv, cross, cross_bias
 
     def _stream(self, groups, plan, stop_set):
         max_new = plan[3]
@@ -351,10 +432,10 @@ class Seq2SeqEngine:
         out = []
         for n, ids, mask, dead in groups:
             prefill = self._prefill("beam", K, len(ids), enc_len, dec_len)
-            logits, self_cache, cross, enc, enc_mask = prefill(
+            logits, self_kv, cross, cross_bias = prefill(
                 tf.constant(ids), tf.constant(mask), tf.constant(dead), tf.constant(stop_arr), *sampling)
             beam = self._beam(K, len(ids), enc_len, dec_len)
-            toks = beam(logits, self_cache, cross, enc, enc_mask, tf.constant(dead), tf.constant(max_new),
+            toks = beam(logits, self_kv, cross, cross_bias, tf.constant(dead), tf.constant(max_new),
                         tf.constant(stop_arr), tf.constant(float(params["length_penalty"])))
             out += [_until_stop(r, stop_set) for r in toks.numpy()[:n, :max_new].tolist()]
         return out
