@@ -160,3 +160,47 @@ def test_engine_errors_are_one_line(engine, kwargs, message):
 def test_zoo_generate_stream_beam_is_a_user_error(t5, engine):
     with pytest.raises(ZooError, match="not supported with beam search"):
         list(zoo.generate(t5, ["x"], stream=True, sampler="beam", num_beams=2))
+
+
+TINY_T5 = dict(input_len=6, max_length=10, vocab=64, layers=1, heads=2, hidden=16, mlp=32, repeats=1)
+
+
+def test_speed_comparison_with_keras_hub_tiny():
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    from benchmarks.generation_speed import compare_seq2seq_with_keras_hub, format_seq2seq_table
+
+    r = compare_seq2seq_with_keras_hub(batch_sizes=(2,), **TINY_T5)
+    # Keras silently drops jit_compile=True under op determinism: the result must say so.
+    assert r["keras_hub_jit_compile"] is (not is_op_determinism_enabled())
+    assert list(r["results"]) == [2]
+    for v in r["results"].values():
+        assert v["identical"] and v["keras_hub_best"] in ("xla", "graph")
+        assert v["keras_hub_tok_s"] == max(v["keras_hub_xla_tok_s"], v["keras_hub_graph_tok_s"])
+        assert v["ratio"] == pytest.approx(v["ours_tok_s"] / v["keras_hub_tok_s"])
+        assert v["ttft_ms"] > 0 and v["ms_per_token_p95"] >= v["ms_per_token_p50"] > 0
+    assert "identical" in format_seq2seq_table(r)
+
+
+def test_generation_suite_runs_and_renders_the_seq2seq_part(tmp_path, monkeypatch):
+    """The suite's once-per-run part, as the harness runs it (a fresh process), into a results
+    JSON and the leaderboard table."""
+    import json
+
+    from benchmarks.harness import SUITES, _load_suites, _run_standalone
+
+    _load_suites()
+    suite = SUITES["generation"]
+    assert list(suite.standalone_parts()) == ["engine-vs-keras-hub", "seq2seq-engine-vs-keras-hub"]
+    tiny = dict(TINY_T5, batch_sizes=[1])
+    monkeypatch.setattr(suite, "standalone_parts", lambda: {
+        suite.seq2seq_key: (lambda quick: tiny, suite.run_seq2seq_standalone)})
+    written = _run_standalone(suite, tmp_path, quick=True, force=False, seed=0, family=None)
+    assert [p.name for p in written] == ["seq2seq-engine-vs-keras-hub.json"]
+    result = json.loads(written[0].read_text())
+    m = result["metrics"]
+    assert result["standalone"] and m["all_identical"] and m["keras_hub_jit_compile"] is True  # fresh process
+    assert set(m["results"]) == {"1"} and m["min_ratio"] == m["results"]["1"]["ratio"]
+    readme = (tmp_path / "README.md").read_text()
+    assert "Encoder-decoder engine vs keras-hub" in readme and "| 1 | " in readme
+    assert _run_standalone(suite, tmp_path, quick=True, force=False, seed=0, family=None) == []  # cached
