@@ -96,6 +96,26 @@ def test_stream_text_pieces_join_to_the_non_streamed_text(t5, engine):
     assert any("\ufffd" in t for t in texts)
 
 
+def test_stream_text_with_a_wordpiece_tokenizer():
+    """Not bytes: each piece is the new suffix of the decoded row (WordPiece joins '##')."""
+    from zoo.data.tokenizers import train_wordpiece
+    from zoo.generation.api import _ENGINES
+
+    lines = ["To be, or not to be, that is the question", "Whether tis nobler in the mind to suffer",
+             "The slings and arrows of outrageous fortune"] * 20
+    keras.utils.set_random_seed(0)
+    model = build_t5(get_spec("t5-nano"), train_wordpiece(lines, 120), sequence_length=32)
+    rng = np.random.default_rng(0)
+    for w in model.weights:
+        w.assign(rng.normal(0, 0.3, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
+    _ENGINES[model] = Seq2SeqEngine(model, jit_compile=False, stream_chunk=3)
+    prompts = ["to be or not", "the mind"]
+    texts = zoo.generate(model, prompts, max_new_tokens=10)
+    pieces = list(zoo.generate(model, prompts, max_new_tokens=10, stream=True))
+    assert ["".join(p[i] for p in pieces) for i in range(2)] == texts
+    assert any(p[i].startswith(" ") for p in pieces for i in range(2))  # words, not bytes
+
+
 def test_decoder_stream_text_matches_too():
     from zoo.hub import build
 
