@@ -76,8 +76,8 @@ def is_seq2seq_ref(name):
 
 
 class Seq2SeqEngine:
-    """Cached decoding for a keras-hub encoder-decoder with ``call_encoder`` /
-    ``call_decoder_with_cache`` (``T5Seq2SeqLM``), on token ids.
+    """Compiled, cached decoding for a keras-hub ``T5Seq2SeqLM``, on token ids (see the
+    module docstring for how it works).
 
     Args:
         model: a ``keras_hub.models.T5Seq2SeqLM``; its tokenizer (if any) gives the pad
