@@ -1,6 +1,7 @@
-"""Greedy decoding speed: zoo's DecodeEngine vs keras-hub's own ``generate``.
+"""Greedy decoding speed: zoo's engines vs keras-hub's own ``generate``.
 
-    python -m benchmarks.generation_speed            # prints a table
+    python -m benchmarks.generation_speed                    # GPT-2: DecodeEngine, prints a table
+    python -m benchmarks.generation_speed --which seq2seq    # T5: Seq2SeqEngine
 
 ``compare_with_keras_hub`` builds a randomly initialised ``GPT2CausalLM`` and, for
 each batch size, times the two engines *alternately* (keras-hub, ours,
@@ -26,6 +27,12 @@ their ratio.
 * fp32 peak: best rate of ``tf.matmul`` on 2048x2048 float32 matrices
   (XLA-compiled, 8 per call) in the same process; "peak fraction" is
   ``2 * params * new_tokens / time / peak``.
+
+``compare_seq2seq_with_keras_hub`` does the same for a random ``T5Seq2SeqLM`` (t5-micro's
+shape with a subword-sized vocabulary by default) and ``Seq2SeqEngine``: keras-hub is timed
+both with and without XLA (two tasks on one backbone), the faster is the baseline, and the
+result records whether Keras really compiled with XLA (it silently does not under op
+determinism, hence ``compare_in_fresh_process``).
 """
 
 import os
@@ -97,19 +104,7 @@ def compare_with_keras_hub(batch_sizes=(1, 8, 32), prompt_len=8, total_len=256, 
             run_ours()
             t_ours.append(time.perf_counter() - t)
         # streamed runs: time to first token and per-step times per chunk
-        ttft, step_ms = [], []
-        for _ in range(max(1, repeats)):
-            t = time.perf_counter()
-            gen = engine.generate_ids(prompt_lists, max_new_tokens=new, stream=True)
-            next(gen)
-            ttft.append(time.perf_counter() - t)
-            last, since = time.perf_counter(), 0
-            for _ in gen:
-                since += 1
-                if since == engine.stream_chunk:
-                    now = time.perf_counter()
-                    step_ms.append(1e3 * (now - last) / since)
-                    last, since = now, 0
+        ttft, step_ms = _stream_timings(engine, prompt_lists, new, repeats)
         kh, us = statistics.median(t_kh), statistics.median(t_ours)
         out["results"][batch] = {
             "keras_hub_tok_s": batch * new / kh,
@@ -124,6 +119,136 @@ def compare_with_keras_hub(batch_sizes=(1, 8, 32), prompt_len=8, total_len=256, 
     return out
 
 
+def build_t5(vocab=8192, layers=4, heads=4, hidden=256, mlp=1024, seed=0, std=0.1):
+    """A keras-hub ``T5Backbone`` (no preprocessor) with seeded N(0, std) weights and unit
+    norm scales: spread enough that greedy outputs vary from step to step, so that
+    "identical outputs" compares something."""
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(seed)
+    backbone = keras_hub.models.T5Backbone(vocabulary_size=vocab, num_layers=layers, num_heads=heads,
+                                           hidden_dim=hidden, intermediate_dim=mlp,
+                                           key_value_dim=hidden // heads, dropout=0.0, activation="relu",
+                                           use_gated_activation=False, layer_norm_epsilon=1e-6,
+                                           tie_embedding_weights=True)
+    rng = np.random.default_rng(seed)
+    for w in backbone.weights:
+        norm = "layer_norm" in w.path
+        w.assign(np.ones(w.shape, "float32") if norm else rng.normal(0, std, w.shape).astype("float32"))
+    return backbone
+
+
+def compare_seq2seq_with_keras_hub(batch_sizes=(1, 8, 32), input_len=32, max_length=128, vocab=8192, layers=4,
+                                   heads=4, hidden=256, mlp=1024, repeats=3, seed=0):
+    """Time keras-hub ``T5Seq2SeqLM.generate`` (with and without XLA) and our
+    ``Seq2SeqEngine`` (greedy) on one random T5, per batch size.
+
+    Every row's encoder input is ``input_len`` tokens (the last one T5's end token, id 1);
+    keras-hub generates ``max_length - 1`` tokens after the ``<pad>`` decoder start
+    (``stop_token_ids=None``), ours ``max_new_tokens=max_length - 1`` with no stop ids.
+    keras-hub runs as two tasks on the same backbone, ``compile(sampler="greedy",
+    jit_compile=True)`` and ``jit_compile=False``; the faster one is the baseline. The runs
+    alternate (keras-hub XLA, keras-hub graph, ours, ...) after a warm-up call each, and
+    medians are reported.
+
+    Args:
+        batch_sizes: batch sizes to time.
+        input_len: encoder input length (end token included).
+        max_length: keras-hub's ``max_length`` (decoder start token included).
+        vocab, layers, heads, hidden, mlp: the T5 shape (layers per stack).
+        repeats: timed calls per engine and batch size.
+        seed: weights and inputs.
+
+    Returns:
+        ``{"params": int, "keras_hub_jit_compile": bool, "results": {batch: {...}}}``; per
+        batch ``keras_hub_xla_tok_s``, ``keras_hub_graph_tok_s``, ``keras_hub_tok_s`` (the
+        faster), ``keras_hub_best`` ("xla" or "graph"), ``ours_tok_s``, ``ratio`` (ours /
+        the faster keras-hub), ``ttft_ms``, ``ms_per_token_p50`` / ``p95`` (ours, streamed)
+        and ``identical`` (all three greedy outputs equal). tokens/s counts new tokens:
+        ``batch * (max_length - 1) / time``.
+
+    Example:
+        >>> r = compare_seq2seq_with_keras_hub((1,), 8, 16, 64, 1, 2, 32, 64, repeats=1)  # doctest: +SKIP
+        >>> r["results"][1]["identical"]
+        True
+    """
+    import keras_hub
+
+    from zoo.generation.seq2seq import Seq2SeqEngine
+
+    backbone = build_t5(vocab, layers, heads, hidden, mlp, seed)
+    xla = keras_hub.models.T5Seq2SeqLM(backbone, preprocessor=None)
+    graph = keras_hub.models.T5Seq2SeqLM(backbone, preprocessor=None)
+    xla.compile(sampler="greedy", jit_compile=True)
+    graph.compile(sampler="greedy", jit_compile=False)
+    # Keras turns jit_compile=True silently off (e.g. under op determinism): record what ran.
+    jit = bool(xla.jit_compile) and getattr(xla.make_generate_function(), "_jit_compile", False) is True
+    engine = Seq2SeqEngine(xla)
+    new = max_length - 1
+    rng = np.random.default_rng(seed)
+    out = {"params": int(backbone.count_params()), "keras_hub_jit_compile": jit, "results": {}}
+    for batch in batch_sizes:
+        rows = rng.integers(2, vocab, size=(batch, input_len - 1)).tolist()
+        enc = np.asarray([r + [engine.end_id] for r in rows], "int32")
+        inputs = {"encoder_token_ids": enc, "encoder_padding_mask": np.ones_like(enc, bool),
+                  "decoder_token_ids": np.full([batch, max_length], engine.pad_id, "int32"),
+                  "decoder_padding_mask": np.arange(max_length)[None, :].repeat(batch, 0) == 0}
+
+        def keras_hub_run(lm):
+            return np.asarray(lm.generate(inputs, stop_token_ids=None)["decoder_token_ids"])[:, 1:]
+
+        def ours():
+            return engine.generate_ids(rows, max_new_tokens=new, stop_ids=())
+
+        runs = {"xla": lambda: keras_hub_run(xla), "graph": lambda: keras_hub_run(graph), "ours": ours}
+        outputs = {k: np.asarray(f()) for k, f in runs.items()}  # warm-up / compile
+        identical = all(np.array_equal(outputs["ours"], o) for o in outputs.values())
+        times = {k: [] for k in runs}
+        for _ in range(repeats):
+            for k, f in runs.items():
+                t = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t)
+        ttft, step_ms = _stream_timings(engine, rows, new, repeats, stop_ids=())
+        med = {k: statistics.median(v) for k, v in times.items()}
+        best = "xla" if med["xla"] <= med["graph"] else "graph"
+        out["results"][batch] = {
+            "keras_hub_xla_tok_s": batch * new / med["xla"],
+            "keras_hub_graph_tok_s": batch * new / med["graph"],
+            "keras_hub_tok_s": batch * new / med[best],
+            "keras_hub_best": best,
+            "ours_tok_s": batch * new / med["ours"],
+            "ratio": med[best] / med["ours"],
+            "ttft_ms": 1e3 * statistics.median(ttft),
+            "ms_per_token_p50": float(np.percentile(step_ms, 50)),
+            "ms_per_token_p95": float(np.percentile(step_ms, 95)),
+            "identical": bool(identical),
+        }
+    return out
+
+
+def _stream_timings(engine, prompts, new, repeats, **kwargs):
+    """Time to first token (s) and per-step times (ms) of streamed calls: each chunk's wall
+    time divided by its steps."""
+    ttft, step_ms = [], []
+    for _ in range(max(1, repeats)):
+        t = time.perf_counter()
+        gen = engine.generate_ids(prompts, max_new_tokens=new, stream=True, **kwargs)
+        next(gen)
+        ttft.append(time.perf_counter() - t)
+        last, since = time.perf_counter(), 0
+        for _ in gen:
+            since += 1
+            if since == engine.stream_chunk:
+                now = time.perf_counter()
+                step_ms.append(1e3 * (now - last) / since)
+                last, since = now, 0
+        if since:  # a last, shorter chunk
+            step_ms.append(1e3 * (time.perf_counter() - last) / since)
+    return ttft, step_ms
+
+
 def format_table(result):
     lines = [f"fp32 matmul peak: {result['peak_flops'] / 1e9:.1f} GFLOP/s   params: {result['params']:,}",
              f"{'batch':>5} {'keras-hub tok/s':>15} {'ours tok/s':>11} {'ratio':>6} {'TTFT ms':>8} "
@@ -135,23 +260,44 @@ def format_table(result):
     return "\n".join(lines)
 
 
+def format_seq2seq_table(result):
+    lines = [f"params: {result['params']:,}   keras-hub XLA in use: {result['keras_hub_jit_compile']}",
+             f"{'batch':>5} {'kh XLA tok/s':>12} {'kh graph tok/s':>14} {'ours tok/s':>11} {'ratio':>6} "
+             f"{'TTFT ms':>8} {'ms/tok p50':>10} {'p95':>7} {'identical':>9}"]
+    for batch, r in result["results"].items():
+        lines.append(f"{batch:>5} {r['keras_hub_xla_tok_s']:>12.0f} {r['keras_hub_graph_tok_s']:>14.0f} "
+                     f"{r['ours_tok_s']:>11.0f} {r['ratio']:>5.2f}x {r['ttft_ms']:>8.1f} "
+                     f"{r['ms_per_token_p50']:>10.2f} {r['ms_per_token_p95']:>7.2f} {str(r['identical']):>9}")
+    return "\n".join(lines)
+
+
+COMPARISONS = {"decoder": (compare_with_keras_hub, format_table),
+               "seq2seq": (compare_seq2seq_with_keras_hub, format_seq2seq_table)}
+
 from zoo.paths import REPO_ROOT  # noqa: E402
 
 
-def compare_in_fresh_process(**kwargs):
-    """Run compare_with_keras_hub in a new Python process and return its result.
+def compare_in_fresh_process(which="decoder", **kwargs):
+    """Run a comparison (``"decoder"``: compare_with_keras_hub, ``"seq2seq"``:
+    compare_seq2seq_with_keras_hub) in a new Python process and return its result.
 
     A process that has trained with op determinism enabled makes Keras silently refuse
     `jit_compile=True` (keras.src.trainers.trainer.model_supports_jit), which would time
     keras-hub below its best; a fresh process keeps the baseline honest.
+
+    Example:
+        >>> compare_in_fresh_process("seq2seq", batch_sizes=[1], max_length=16)  # doctest: +SKIP
     """
     import json
     import subprocess
     import sys
     import tempfile
 
+    from zoo.registry import lookup
+
+    lookup(COMPARISONS, which, "comparison")
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        cmd = [sys.executable, "-m", "benchmarks.generation_speed", "--json", f.name,
+        cmd = [sys.executable, "-m", "benchmarks.generation_speed", "--which", which, "--json", f.name,
                "--kwargs", json.dumps(kwargs)]
         subprocess.run(cmd, check=True, cwd=str(REPO_ROOT), stdout=subprocess.DEVNULL)
         res = json.loads(open(f.name).read())
@@ -164,14 +310,17 @@ if __name__ == "__main__":
     import json
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.generation_speed")
+    ap.add_argument("--which", default="decoder", choices=sorted(COMPARISONS),
+                    help="decoder: GPT2CausalLM vs DecodeEngine; seq2seq: T5Seq2SeqLM vs Seq2SeqEngine")
     ap.add_argument("--json", help="write the raw result to this file")
-    ap.add_argument("--kwargs", default="{}", help="JSON keyword arguments for compare_with_keras_hub")
+    ap.add_argument("--kwargs", default="{}", help="JSON keyword arguments for the comparison function")
     args = ap.parse_args()
     kw = json.loads(args.kwargs)
     if "batch_sizes" in kw:
         kw["batch_sizes"] = tuple(kw["batch_sizes"])
-    result = compare_with_keras_hub(**kw)
+    compare, fmt = COMPARISONS[args.which]
+    result = compare(**kw)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, default=lambda o: o.item() if hasattr(o, "item") else str(o))
-    print(format_table(result))
+    print(fmt(result))

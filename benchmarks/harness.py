@@ -65,6 +65,13 @@ class Suite:
     def run(self, entry, config, seed):
         raise NotImplementedError
 
+    def standalone_parts(self):
+        """The once-per-run parts, {result key: (config(quick) -> dict, run(config, seed, out)
+        -> metrics)}: by default one, `standalone_key`, from `standalone_config` (else
+        `config`) and `run_standalone`. A suite with several comparisons lists each (one
+        result file and cache entry per part)."""
+        return {self.standalone_key: (getattr(self, "standalone_config", self.config), self.run_standalone)}
+
 
 class ModelEntry:
     """A model to score: a registered name (trained on demand) or a local preset directory."""
@@ -231,23 +238,26 @@ def resolve_models(refs):
 def _run_standalone(suite, out, quick, force, seed, family):
     from benchmarks.leaderboard import write_leaderboard
 
-    config = dict(getattr(suite, "standalone_config", suite.config)(quick), family=family)
-    chash = hashlib.sha256(json.dumps({"suite": suite.name, "config": config, "seed": seed},
-                                      sort_keys=True).encode()).hexdigest()[:16]
-    key = suite.standalone_key + (f"-{family}" if family else "")
-    path = result_path(out, suite.name, key)
-    if not force and read_cached(path, chash):
-        print(f"[harness] {suite.name}/{key}: cached ({path})", file=sys.stderr)
-        return []
-    print(f"[harness] {suite.name}/{key}: running", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
-    metrics = suite.run_standalone(config, seed, out)
-    result = {"suite": suite.name, "model": key, "metrics": metrics, "config": config, "config_hash": chash,
-              "quick": quick, "model_info": {}, "standalone": True,
-              "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2))}
-    atomic.write_json(path, result)
-    write_leaderboard(out)
-    return [path]
+    written = []
+    for part, (make_config, run) in suite.standalone_parts().items():
+        config = dict(make_config(quick), family=family)
+        chash = hashlib.sha256(json.dumps({"suite": suite.name, "config": config, "seed": seed},
+                                          sort_keys=True).encode()).hexdigest()[:16]
+        key = part + (f"-{family}" if family else "")
+        path = result_path(out, suite.name, key)
+        if not force and read_cached(path, chash):
+            print(f"[harness] {suite.name}/{key}: cached ({path})", file=sys.stderr)
+            continue
+        print(f"[harness] {suite.name}/{key}: running", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        metrics = run(config, seed, out)
+        result = {"suite": suite.name, "model": key, "metrics": metrics, "config": config, "config_hash": chash,
+                  "quick": quick, "model_info": {}, "standalone": True,
+                  "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2))}
+        atomic.write_json(path, result)
+        write_leaderboard(out)
+        written.append(path)
+    return written
 
 
 def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None, family=None):

@@ -119,18 +119,24 @@ def test_seq2seq_greedy_matches_teacher_forcing_and_beam1(t5):
 def test_seq2seq_generate_errors(t5):
     with pytest.raises(ZooError, match="encoder takes at most 31"):
         zoo.generate(t5, ["x" * 40], max_new_tokens=4)
-    with pytest.raises(ZooError, match="streaming"):
-        zoo.generate(t5, ["x"], stream=True)
+    with pytest.raises(ZooError, match="not supported with beam search"):
+        list(zoo.generate(t5, ["x"], stream=True, sampler="beam", num_beams=2))
     with pytest.raises(ZooError, match="does not generate"):
         zoo.generate(build("bert-nano", sequence_length=8), ["x"])
 
 
-def test_cli_generate_seq2seq(capsys):
+def test_cli_generate_seq2seq(capsys, t5, monkeypatch):
     from zoo.cli import main
 
     assert main(["generate", "t5-nano", "--prompt", "Long liue", "--sampler", "beam", "--num-beams", "2",
                  "--max-new-tokens", "4"]) == 0
     assert not capsys.readouterr().out.startswith("Long liue")  # seq2seq: the output, not prompt + output
+    monkeypatch.setattr("zoo.hub.get", lambda name: t5)  # the same weights (and engine) for both calls
+    args = ["generate", "t5-nano", "--prompt", "Long liue", "--max-new-tokens", "12"]
+    assert main(args) == 0
+    whole = capsys.readouterr().out
+    assert main(args + ["--stream"]) == 0
+    assert capsys.readouterr().out == whole == zoo.generate(t5, ["Long liue"], max_new_tokens=12)[0] + "\n"
     assert main(["show", "bert-nano-genre"]) == 0
     assert '"base": "bert-nano"' in capsys.readouterr().out
 

@@ -61,20 +61,19 @@ def cmd_train(args):
 
 def cmd_generate(args):
     from zoo.generation.api import generate
+    from zoo.generation.seq2seq import is_seq2seq_ref
 
+    lead = "" if is_seq2seq_ref(args.name) else args.prompt  # seq2seq: the output only
+    kwargs = dict(max_new_tokens=args.max_new_tokens, sampler=args.sampler, temperature=args.temperature,
+                  top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams, seed=args.seed)
     if args.stream:
-        for piece in generate(args.name, [args.prompt], max_new_tokens=args.max_new_tokens,
-                              sampler=args.sampler, temperature=args.temperature, top_k=args.top_k,
-                              top_p=args.top_p, num_beams=args.num_beams, seed=args.seed, stream=True):
+        pieces = generate(args.name, [args.prompt], stream=True, **kwargs)
+        print(lead, end="", flush=True)
+        for piece in pieces:
             print(piece[0], end="", flush=True)
         print()
         return
-    out = generate(args.name, [args.prompt], max_new_tokens=args.max_new_tokens, sampler=args.sampler,
-                   temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                   num_beams=args.num_beams, seed=args.seed)
-    from zoo.generation.seq2seq import is_seq2seq_ref
-
-    print(out[0] if is_seq2seq_ref(args.name) else args.prompt + out[0])  # seq2seq: the output only
+    print(lead + generate(args.name, [args.prompt], **kwargs)[0])
 
 
 def cmd_bench(args):

@@ -80,9 +80,10 @@ def encode_text(tokenizer, text):
 
 
 def decode_many(tokenizer, rows):
-    """Texts of many id lists; the byte tokenizer is decoded in Python (no TF call per row)."""
+    """Texts of many id lists; the byte tokenizer is decoded in Python (no TF call per row),
+    to the same text as its detokenize (which, as keras-hub's ByteTokenizer, drops id 0)."""
     if type(tokenizer).__name__ == "ZooByteTokenizer":
-        return [bytes(int(t) for t in r if 0 <= int(t) < 256).decode("utf-8", "replace") for r in rows]
+        return [bytes(int(t) for t in r if 0 < int(t) < 256).decode("utf-8", "replace") for r in rows]
     from zoo.data.tokenizers import decode
 
     return [decode(tokenizer, r) for r in rows]

@@ -10,6 +10,7 @@ Example:
 >>> for piece in zoo.generate("gpt-nano", ["To be"], max_new_tokens=32, stream=True):
 ...     print(piece[0], end="")
 """
+import codecs
 import contextlib
 import weakref
 
@@ -119,35 +120,69 @@ def seq2seq_engine_for(model):
 
 def _generate_seq2seq(model, prompts, stream, return_ids, stop, **kwargs):
     """Encoder-decoder branch: each prompt is the encoder input; returns the decoded output."""
-    if stream:
-        raise ZooError("streaming is not supported for encoder-decoder models yet: call without "
-                       "stream=True (or --stream)")
     tokenizer = model.preprocessor.tokenizer
     ids = _encode(tokenizer, prompts, with_start=False)  # T5 inputs carry no start token
-    stop_ids = _stop_ids(tokenizer, stop)
+    kwargs["stop_ids"] = tuple(_stop_ids(tokenizer, stop))
+    engine = seq2seq_engine_for(model)
+    if stream:
+        # Seq2SeqEngine's rows stop before the stop token: so does the streamed text.
+        return _stream(engine, tokenizer, ids, kwargs, keep_stop=False)
     with _as_user_error():
-        out = seq2seq_engine_for(model).generate_ids(ids, stop_ids=stop_ids, **kwargs)
+        out = engine.generate_ids(ids, **kwargs)
     from zoo.data.objectives import decode_many
 
     texts = decode_many(tokenizer, out)
     return list(zip(texts, out)) if return_ids else texts
 
 
-def _stream(engine, tokenizer, ids, kwargs):
-    # Bytes of one UTF-8 character may arrive in different chunks: hold back an
-    # incomplete tail until it completes.
-    pending = [b""] * len(ids)
+class _Detokenizer:
+    """One row's text, piece by piece; the pieces add up to decoding all its tokens at once.
+
+    Byte tokenizer: UTF-8 decoded incrementally (a character split over steps comes out
+    whole, invalid bytes become U+FFFD as in a one-shot decode; ids >= 256 and 0 are
+    dropped, as its detokenize does). Other tokenizers: the row so far is decoded at each
+    step and the new suffix emitted, held back while it ends in an incomplete character.
+    """
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.bytes = type(tokenizer).__name__ == "ZooByteTokenizer"
+        self.utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.ids, self.shown = [], ""
+
+    def add(self, token, final):
+        """The new text after `token` (None: no token); final=True flushes what is held."""
+        if self.bytes:
+            data = bytes([token]) if token is not None and 0 < token < 256 else b""
+            return self.utf8.decode(data, final=final)
+        if token is not None:
+            self.ids.append(token)
+        text = decode(self.tokenizer, self.ids)
+        if text.endswith("\ufffd") and not final:
+            return ""
+        piece, self.shown = text[len(self.shown):], text
+        return piece
+
+
+def _stream(engine, tokenizer, ids, kwargs, keep_stop=True):
+    """Yield, per decoding step, each prompt's new text piece ("" once it has finished).
+
+    keep_stop: whether the text includes the stop token, as the engine's non-streamed rows
+    do (DecodeEngine keeps it, Seq2SeqEngine does not), so that each prompt's pieces join
+    to exactly its non-streamed text.
+    """
     with _as_user_error():
-        chunks = engine.generate_ids(ids, stream=True, **kwargs)
-    end = set(kwargs["stop_ids"])
-    for step in chunks:
+        steps = engine.generate_ids(ids, stream=True, **kwargs)
+    stops = set(kwargs["stop_ids"])
+    last = int(kwargs["max_new_tokens"]) - 1
+    rows = [_Detokenizer(tokenizer) for _ in ids]
+    for s, step in enumerate(steps):
         pieces = []
-        for i, tokens in enumerate(step):
-            tokens = [tokens] if isinstance(tokens, int) else (tokens or [])
-            tokens = [t for t in tokens if t is not None and t < 256 and t not in end]
-            data = pending[i] + bytes(tokens)
-            text = data.decode("utf-8", "ignore")
-            used = len(text.encode("utf-8"))
-            pending[i] = data[used:]
-            pieces.append(text)
+        for row, token in zip(rows, step):
+            if token is None:
+                pieces.append("")
+                continue
+            stopped = token in stops
+            # a row's last token (its stop, or the step limit) flushes any held-back text
+            pieces.append(row.add(token if keep_stop or not stopped else None, stopped or s == last))
         yield pieces

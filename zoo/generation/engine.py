@@ -90,6 +90,14 @@ def _kind_of(backbone):
     raise ValueError(f"DecodeEngine supports GPT2CausalLM and LlamaCausalLM, got a {type(backbone).__name__}")
 
 
+def stop_tensor(stop_ids):
+    """(int32 array of the stop ids padded with -1 to a multiple of 8, set of the ids):
+    a few stop-list lengths share one compiled function."""
+    ids = sorted({int(s) for s in stop_ids})
+    n = max(8, -(-len(ids) // 8) * 8)
+    return np.array(ids + [-1] * (n - len(ids)), np.int32), set(ids)
+
+
 class DecodeEngine:
     """KV-cache decoding for a keras-hub GPT2CausalLM / LlamaCausalLM, on token ids.
 
@@ -587,12 +595,6 @@ class DecodeEngine:
                 pad[r] = plen - len(p)
         return tokens, pad, plen
 
-    @staticmethod
-    def _stop_tensor(stop_ids):
-        ids = sorted({int(s) for s in stop_ids})
-        n = max(8, -(-len(ids) // 8) * 8)
-        return np.array(ids + [-1] * (n - len(ids)), np.int32), set(ids)
-
     def generate_ids(self, prompts, max_new_tokens, sampler="greedy", temperature=1.0, top_k=None, top_p=None,
                      num_beams=1, length_penalty=1.0, seed=None, stop_ids=(), stream=False):
         """Generate new token ids for each prompt.
@@ -608,7 +610,7 @@ class DecodeEngine:
             stop_ids = ()
         if isinstance(stop_ids, (int, np.integer)):
             stop_ids = (int(stop_ids),)
-        stop_arr, stop_set = self._stop_tensor(stop_ids)
+        stop_arr, stop_set = stop_tensor(stop_ids)
         if seed is None:
             seed = int.from_bytes(os.urandom(4), "little")
         if mode == "beam":
