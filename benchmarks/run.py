@@ -4,7 +4,8 @@
     python benchmarks/run.py --suite lm --models gpt-nano,path/to/preset --quick
     python benchmarks/run.py --suite all --quick
 
-User mistakes print one line on stderr and exit 2.
+User mistakes print one line on stderr and exit 2. TensorFlow's start-up lines are kept
+off the screen (here and in the worker processes the suites start) unless --verbose.
 """
 import argparse
 import os
@@ -29,12 +30,17 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="leaderboard directory (default: the repo's leaderboard/)")
     p.add_argument("--family", help="model family for suites that build their own models (scaling)")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow's own start-up and C++ log lines")
     return p
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    import zoo  # noqa: F401  (sets the Keras backend before TensorFlow loads)
+    from zoo import console  # sets the Keras backend and quiet log levels before TensorFlow loads
+
+    if args.verbose:
+        console.set_verbose()
+    console.import_tensorflow()
     from benchmarks.harness import run_suites
     from zoo.registry import ZooError
 
