@@ -107,8 +107,10 @@ class ModelEntry:
     @property
     def meta(self):
         """The preset's zoo.json (recipe, final metrics, curve), or {} for a foreign preset."""
+        from zoo.preset_check import read_config
+
         zoo_json = self.preset / "zoo.json"
-        return json.loads(zoo_json.read_text()) if zoo_json.is_file() else {}
+        return read_config(zoo_json, what="zoo.json") if zoo_json.is_file() else {}
 
     def ensure_trained(self):
         if (self.preset / "task.json").is_file():

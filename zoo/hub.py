@@ -9,11 +9,10 @@ import logging
 import pathlib
 
 from zoo import paths
+from zoo.preset_check import check_preset_dir
 from zoo.registry import ZooError, get_spec
 
 log = logging.getLogger("zoo")
-
-PRESET_FILES = ("config.json", "model.weights.h5", "task.json")
 
 
 def build(name, tokenizer=None, sequence_length=None):
@@ -22,19 +21,6 @@ def build(name, tokenizer=None, sequence_length=None):
 
     spec = get_spec(name)
     return spec.build(spec, tokenizer or ZooByteTokenizer(), sequence_length)
-
-
-def check_preset_dir(path):
-    """Raise a one-line ZooError unless `path` looks like a complete keras-hub preset."""
-    path = pathlib.Path(path)
-    if not path.is_dir():
-        raise ZooError(f"preset directory '{path}' does not exist")
-    missing = [f for f in PRESET_FILES if not (path / f).is_file()]
-    if missing:
-        raise ZooError(
-            f"'{path}' is not a complete keras-hub preset: missing {', '.join(missing)}; "
-            "re-export it with task.save_to_preset(dir) or retrain it"
-        )
 
 
 # keras-hub task class name part -> zoo task (GPT2CausalLM, BertMaskedLM, T5Seq2SeqLM, *TextClassifier).
