@@ -99,6 +99,9 @@ CASES = [
     (["bench", "--suite", "lm", "--models", "empty-weights"], "model.weights.h5' is empty"),
     (["generate", "no-weights", "--prompt", "x"], "missing model.weights.h5"),
     (["generate", "cut-weights", "--prompt", "x"], "model.weights.h5' is a damaged HDF5 file"),
+    (["generate", "no-tokenizer-vocabulary", "--prompt", "x"], "vocabulary.json' is missing (OPTTokenizer reads it)"),
+    (["bench", "--suite", "lm", "--models", "broken-tokenizer-vocabulary"], "vocabulary.json' is not valid JSON"),
+    (["generate", "empty-tokenizer-merges", "--prompt", "x"], "merges.txt' is empty"),
     (["train", "gpt-nano", *NANO, "--out", "fresh", "--resume"], "no checkpoint"),
     # generation arguments
     (["generate", "gpt-nano", "--prompt", ""], "prompt is empty"),
@@ -132,6 +135,9 @@ BROKEN = {
     "empty-weights": lambda d: (d / "model.weights.h5").write_bytes(b""),
     "no-weights": lambda d: (d / "model.weights.h5").unlink(),
     "cut-weights": lambda d: _cut(d / "model.weights.h5"),
+    "no-tokenizer-vocabulary": lambda d: (d / "assets" / "tokenizer" / "vocabulary.json").unlink(),
+    "broken-tokenizer-vocabulary": lambda d: (d / "assets" / "tokenizer" / "vocabulary.json").write_text("{"),
+    "empty-tokenizer-merges": lambda d: (d / "assets" / "tokenizer" / "merges.txt").write_text(""),
 }
 
 

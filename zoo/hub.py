@@ -34,6 +34,21 @@ def preset_task(path):
     return next((task for key, task in _TASK_CLASSES if key in name), "other")
 
 
+def _zoo_preprocessor(path):
+    """The preset's preprocessor with zoo's own byte tokenizer, if the preset saved the
+    portable (keras-hub) form of it (zoo.presets.save_preset); else None: keras-hub builds it."""
+    import keras
+
+    from zoo.data.tokenizers import from_portable
+    from zoo.preset_check import read_config
+
+    config = (read_config(pathlib.Path(path) / "task.json").get("config") or {}).get("preprocessor")
+    if not isinstance(config, dict):
+        return None
+    ours = from_portable(config)
+    return keras.saving.deserialize_keras_object(ours) if ours != config else None
+
+
 def load_preset(path):
     """Load a keras-hub task preset (ours or any local keras-hub preset), safely."""
     check_preset_dir(path)
@@ -45,7 +60,9 @@ def load_preset(path):
     base = {"masked_lm": keras_hub.models.MaskedLM, "seq2seq_lm": keras_hub.models.Seq2SeqLM,
             "text_classifier": keras_hub.models.TextClassifier}.get(preset_task(path), keras_hub.models.CausalLM)
     try:
-        return base.from_preset(str(path))
+        preprocessor = _zoo_preprocessor(path)
+        kwargs = {"preprocessor": preprocessor} if preprocessor is not None else {}
+        return base.from_preset(str(path), **kwargs)
     except Exception as e:  # corrupt weights, unsafe layers, wrong shapes
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ZooError(f"cannot load preset '{path}': {first[:300]}") from e
