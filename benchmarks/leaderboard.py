@@ -129,7 +129,7 @@ def _summary(results, state):
     lines = [f"**Code.** The results come from commit `{commit[:8]}` ({n} of {len(results)} results"
              + (f"; {len(results) - n} from other commits, flagged" if n < len(results) else "")
              + (f"; {dirty} made in a dirty tree, flagged" if dirty else "; clean tree")
-             + f"). This page was rendered at commit {here}."]
+             + f"). This page was rendered at commit {here}.", ""]
     if stale:
         lines.append(f"**{stale} of {len(results)} results are stale**: the code that makes them has changed "
                      "since they were made (their code fingerprint is not this checkout's, or was not "
