@@ -35,15 +35,12 @@ result records whether Keras really compiled with XLA (it silently does not unde
 determinism, hence ``compare_in_fresh_process``).
 """
 
-import os
 import statistics
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from benchmarks.peak import matmul_peak  # noqa: E402
+from benchmarks.peak import matmul_peak
 
 
 def build_gpt2(vocab=8192, layers=4, heads=4, hidden=256, mlp=1024, max_len=256, seed=0):
@@ -315,6 +312,9 @@ if __name__ == "__main__":
     ap.add_argument("--json", help="write the raw result to this file")
     ap.add_argument("--kwargs", default="{}", help="JSON keyword arguments for the comparison function")
     args = ap.parse_args()
+    from zoo import console  # the quiet environment comes with the parent's os.environ
+
+    console.import_tensorflow()
     kw = json.loads(args.kwargs)
     if "batch_sizes" in kw:
         kw["batch_sizes"] = tuple(kw["batch_sizes"])

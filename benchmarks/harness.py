@@ -1,20 +1,24 @@
 """The benchmark harness: suite registry, model resolution (train if missing), result cache.
 
 A suite is one file in benchmarks/suites/ that registers a `Suite` subclass. Results go
-to `<out>/results/<suite>/<model>.json`; a result whose config hash matches is reused
-(`--force` recomputes), a corrupt one is reported and recomputed.
+to `<out>/results/<suite>/<model>.json`. The cache key has two parts: the inputs (suite,
+config, weights hash, seed: `inputs_hash`) and the code that makes the result
+(`provenance.code_fingerprint`). A result with the same inputs and code is reused
+(`--force` recomputes); one made by other code is stale and recomputed, or kept and
+shown as stale with `--keep-stale`; a corrupt one is reported and recomputed.
 
 Example:
 >>> from benchmarks.harness import run_suites
 >>> run_suites(["lm"], ["gpt-nano"], quick=True)
 """
 import hashlib
+import inspect
 import json
 import pathlib
 import sys
 import time
 
-from benchmarks.provenance import provenance
+from benchmarks.provenance import code_fingerprint, provenance
 from zoo import atomic, paths
 from zoo.registry import ZooError, did_you_mean, get_spec, list_models, lookup
 
@@ -73,6 +77,25 @@ class Suite:
         return {self.standalone_key: (getattr(self, "standalone_config", self.config), self.run_standalone)}
 
 
+def training_token_counts(meta):
+    """(training tokens without padding, with padding) from a preset's zoo.json.
+
+    zoo.json's `training_tokens` counts real tokens, with `training_tokens_padded` beside
+    it where batches are padded. A preset from the objective trainer that has only
+    `training_tokens` counted batch x sequence length x steps, padding included: its
+    unpadded count is unknown (None). Causal-LM windows are packed: no padding.
+
+    Args:
+        meta: the preset's zoo.json ({} for a foreign preset).
+    """
+    tokens = meta.get("training_tokens")
+    if "training_tokens_padded" in meta:
+        return tokens, meta["training_tokens_padded"]
+    if meta.get("objective") not in (None, "clm"):
+        return None, tokens
+    return tokens, tokens
+
+
 class ModelEntry:
     """A model to score: a registered name (trained on demand) or a local preset directory."""
 
@@ -114,8 +137,10 @@ class ModelEntry:
     @property
     def meta(self):
         """The preset's zoo.json (recipe, final metrics, curve), or {} for a foreign preset."""
+        from zoo.preset_check import read_config
+
         zoo_json = self.preset / "zoo.json"
-        return json.loads(zoo_json.read_text()) if zoo_json.is_file() else {}
+        return read_config(zoo_json, what="zoo.json") if zoo_json.is_file() else {}
 
     def ensure_trained(self):
         if (self.preset / "task.json").is_file():
@@ -131,11 +156,14 @@ class ModelEntry:
     @property
     def info(self):
         meta = self.meta
+        tokens, padded = training_token_counts(meta)
         return {
             "preset": str(self.preset),
             "family": self.family,
+            "task": self.task,
             "recipe_hash": meta.get("recipe_hash"),
-            "training_tokens": meta.get("training_tokens"),
+            "training_tokens": tokens,
+            "training_tokens_padded": padded,
             "train_seconds": (meta.get("result") or {}).get("train_seconds"),
             "sequence_length": (meta.get("recipe") or {}).get("data", {}).get("sequence_length"),
             "corpus": (meta.get("recipe") or {}).get("data", {}).get("corpus"),
@@ -171,18 +199,39 @@ class ModelEntry:
         return self._model
 
 
-def config_hash(suite, config, entry, seed):
-    blob = json.dumps({"suite": suite, "config": config, "weights": entry.weights_hash(), "seed": seed},
-                      sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+def _hash(obj):
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def inputs_hash(suite, config, entry, seed):
+    """What a per-model result scores: suite, config, weights and seed (the code is apart).
+
+    Results made before code fingerprints stored this as their config_hash.
+    """
+    return _hash({"suite": suite, "config": config, "weights": entry.weights_hash(), "seed": seed})
+
+
+def config_hash(inputs, code):
+    """The cache key: the inputs hash and the fingerprint of the code that makes the result.
+
+    Args:
+        inputs: inputs_hash(...) (or a standalone suite's own inputs hash).
+        code: code_fingerprint(...) of the suite.
+    """
+    return _hash({"inputs": inputs, "code": code})
+
+
+def suite_code(suite):
+    """The fingerprint of the code that makes `suite`'s results (see benchmarks.provenance)."""
+    return code_fingerprint(inspect.getsourcefile(type(suite)))
 
 
 def result_path(out, suite, key):
     return pathlib.Path(out) / "results" / suite / f"{key}.json"
 
 
-def read_cached(path, want_hash):
-    """The cached result if valid and current; None otherwise (corrupt files are reported)."""
+def read_cached(path):
+    """A results file's content if it is a result; None otherwise (corrupt files are reported)."""
     if not path.is_file():
         return None
     try:
@@ -192,7 +241,49 @@ def read_cached(path, want_hash):
     except ValueError as e:
         print(f"[harness] {path} is corrupt ({e}); recomputing it", file=sys.stderr)
         return None
-    return data if data.get("config_hash") == want_hash else None
+    return data
+
+
+def cache_state(data, inputs, code):
+    """'current' (same inputs, same code), 'stale' (same inputs, other or unknown code) or
+    None (no result, or one of other inputs).
+
+    Args:
+        data: a result (read_cached) or None.
+        inputs: the inputs hash wanted now.
+        code: the code fingerprint now.
+    """
+    if data is None or data.get("inputs_hash", data.get("config_hash")) != inputs:
+        return None
+    return "current" if (data.get("provenance") or {}).get("code_fingerprint") == code else "stale"
+
+
+def reuse_cached(path, inputs, code, force=False, keep_stale=False, label=""):
+    """True if the result at `path` is to be kept (and says so on stderr); False: compute it.
+
+    Args:
+        path: the results file.
+        inputs, code: the inputs hash and code fingerprint wanted now.
+        force: recompute whatever is cached.
+        keep_stale: keep a result of the same inputs made by other code (shown as stale).
+        label: "<suite>/<model>" for the messages.
+    """
+    if force:
+        return False
+    data = read_cached(path)
+    state = cache_state(data, inputs, code)
+    if state == "current":
+        print(f"[harness] {label}: cached ({path})", file=sys.stderr)
+        return True
+    if state == "stale":
+        made_by = (data.get("provenance") or {}).get("code_fingerprint") or "unknown code"
+        if keep_stale:
+            print(f"[harness] {label}: kept a stale result made by {made_by} (code now {code}; --keep-stale)",
+                  file=sys.stderr)
+            return True
+        print(f"[harness] {label}: cached result was made by {made_by}, code now {code}: recomputing",
+              file=sys.stderr)
+    return False
 
 
 def _record_skip(path, record):
@@ -235,33 +326,46 @@ def resolve_models(refs):
     return entries
 
 
-def _run_standalone(suite, out, quick, force, seed, family):
+def _run_standalone(suite, out, quick, force, seed, family, keep_stale=False):
     from benchmarks.leaderboard import write_leaderboard
 
     written = []
     for part, (make_config, run) in suite.standalone_parts().items():
         config = dict(make_config(quick), family=family)
-        chash = hashlib.sha256(json.dumps({"suite": suite.name, "config": config, "seed": seed},
-                                          sort_keys=True).encode()).hexdigest()[:16]
+        inputs = _hash({"suite": suite.name, "config": config, "seed": seed})
+        code = suite_code(suite)
         key = part + (f"-{family}" if family else "")
         path = result_path(out, suite.name, key)
-        if not force and read_cached(path, chash):
-            print(f"[harness] {suite.name}/{key}: cached ({path})", file=sys.stderr)
+        if reuse_cached(path, inputs, code, force, keep_stale, f"{suite.name}/{key}"):
             continue
         print(f"[harness] {suite.name}/{key}: running", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         metrics = run(config, seed, out)
-        result = {"suite": suite.name, "model": key, "metrics": metrics, "config": config, "config_hash": chash,
+        result = {"suite": suite.name, "model": key, "metrics": metrics, "config": config,
+                  "config_hash": config_hash(inputs, code), "inputs_hash": inputs,
                   "quick": quick, "model_info": {}, "standalone": True,
-                  "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2))}
+                  "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2),
+                                           code_fingerprint=code)}
         atomic.write_json(path, result)
         write_leaderboard(out)
         written.append(path)
     return written
 
 
-def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None, family=None):
-    """Score every model on every suite that applies; returns the list of result paths."""
+def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None, family=None,
+               keep_stale=False):
+    """Score every model on every suite that applies; returns the list of result paths.
+
+    Args:
+        suite_names: suite names, or ["all"].
+        model_refs: registered names or preset directories (default: the CPU-recipe models).
+        quick: the suites' smaller evaluation sets.
+        force: recompute cached results.
+        seed: the evaluation seed.
+        out: the leaderboard directory (default leaderboard/).
+        family: the model family for suites that build their own models (scaling).
+        keep_stale: keep cached results made by other code (the leaderboard marks them stale).
+    """
     from benchmarks.leaderboard import write_leaderboard
 
     out = pathlib.Path(out) if out else DEFAULT_OUT
@@ -274,8 +378,9 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
     written = []
     for suite in suites:
         if suite.standalone:
-            written += _run_standalone(suite, out, quick, force, seed, family)
+            written += _run_standalone(suite, out, quick, force, seed, family, keep_stale)
             continue
+        code = suite_code(suite)
         for entry in entries:
             path = result_path(out, suite.name, entry.key)
             if not suite.applies_to(entry):
@@ -286,9 +391,8 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
                 continue
             entry.ensure_trained()
             config = suite.config(quick)
-            chash = config_hash(suite.name, config, entry, seed)
-            if not force and read_cached(path, chash):
-                print(f"[harness] {suite.name}/{entry.key}: cached ({path})", file=sys.stderr)
+            inputs = inputs_hash(suite.name, config, entry, seed)
+            if reuse_cached(path, inputs, code, force, keep_stale, f"{suite.name}/{entry.key}"):
                 continue
             print(f"[harness] {suite.name}/{entry.key}: scoring", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
@@ -299,11 +403,13 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
                 "model": entry.key,
                 "metrics": metrics,
                 "config": config,
-                "config_hash": chash,
+                "config_hash": config_hash(inputs, code),
+                "inputs_hash": inputs,
                 "quick": quick,
                 "model_info": info,
                 "provenance": provenance(seed, wall_seconds=round(time.perf_counter() - t0, 2),
-                                         weights_hash=entry.weights_hash(), recipe_hash=info.get("recipe_hash")),
+                                         weights_hash=entry.weights_hash(), recipe_hash=info.get("recipe_hash"),
+                                         code_fingerprint=code),
             }
             atomic.write_json(path, result)
             written.append(path)
@@ -311,6 +417,6 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
         if hasattr(suite, "run_standalone") and not model_refs:
             # A per-model suite's once-per-run part (e.g. engine vs keras-hub) runs with the
             # default model set; an explicit --models list scores just those models.
-            written += _run_standalone(suite, out, quick, force, seed, family)
+            written += _run_standalone(suite, out, quick, force, seed, family, keep_stale)
     write_leaderboard(out)
     return written

@@ -1,12 +1,30 @@
 """Provenance for results JSON: code version, packages, machine, command and time.
 
+`code_fingerprint(suite_file)` names the code that makes a suite's results, so a result
+made by other code is never served as current (the harness keys its cache on it, the
+leaderboard flags results whose fingerprint is not today's). What it hashes:
+
+* every `zoo/**/*.py` (models, data, metrics library, generation, training: a result
+  depends on how the preset is loaded, tokenized, decoded and scored);
+* every `benchmarks/*.py` the harness runs (harness, metrics, provenance, the speed
+  helpers), but not the renderers and the command line (`leaderboard.py`, `plots.py`,
+  `run.py`: they draw results, they do not make them);
+* the suite's own file (`benchmarks/suites/<name>.py`), not the other suites;
+* the versions of the packages in PACKAGES (TensorFlow, Keras, keras-hub, tf-text,
+  and the metric libraries numpy, sacrebleu, rouge-score, scipy).
+
+Conservative by design: any edit under zoo/ makes every result stale, including edits
+that cannot change a number; recomputing is the price of never serving a stale one.
+
 >>> from benchmarks.provenance import provenance
 >>> sorted(provenance(seed=0))[:3]
 ['command', 'cpu', 'git']
 """
 import datetime
+import hashlib
 import importlib.metadata
 import os
+import pathlib
 import platform
 import subprocess
 import sys
@@ -15,6 +33,48 @@ from zoo.paths import REPO_ROOT
 
 PACKAGES = ("tensorflow", "keras", "keras-hub", "tensorflow-text", "numpy", "sacrebleu", "rouge-score",
             "scipy")
+# benchmarks/*.py that render or parse commands but never make a number.
+RENDER_ONLY = ("leaderboard.py", "plots.py", "run.py")
+ROOT = REPO_ROOT  # the tree whose code is fingerprinted (tests point it at a copy)
+
+
+def code_files(suite_file=None, root=None):
+    """The source files a suite's results depend on, as sorted paths relative to `root`.
+
+    Args:
+        suite_file: the suite's module file (absolute, or relative to root); None: none.
+        root: the repository root (default ROOT).
+    """
+    root = pathlib.Path(root or ROOT)
+    files = set(root.glob("zoo/**/*.py"))
+    files |= {p for p in root.glob("benchmarks/*.py") if p.name not in RENDER_ONLY}
+    if suite_file:
+        path = pathlib.Path(suite_file)
+        files.add(path if path.is_absolute() else root / path)
+    return sorted(files, key=lambda p: _relative(p, root))
+
+
+def _relative(path, root):
+    try:
+        return str(path.relative_to(root))
+    except ValueError:  # a suite defined outside the tree (tests)
+        return str(path)
+
+
+def code_fingerprint(suite_file=None, root=None):
+    """A 16-hex-digit hash of the code (and package versions) that makes a suite's results.
+
+    Args:
+        suite_file: the suite's module file (see code_files).
+        root: the repository root (default ROOT).
+    """
+    root = pathlib.Path(root or ROOT)
+    h = hashlib.sha256()
+    for path in code_files(suite_file, root):
+        h.update(_relative(path, root).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, version in sorted(package_versions().items()):
+        h.update(f"{name}=={version}\0".encode())
+    return h.hexdigest()[:16]
 
 
 def git_state():

@@ -337,8 +337,9 @@ def worker_main():
     """Serve JSON commands on stdin; answer one JSON line each on the original stdout."""
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything libraries print goes to stderr, not into the protocol
-    import zoo  # noqa: F401  (sets the Keras backend)
+    from zoo import console  # sets the Keras backend and the quiet log levels
 
+    console.import_tensorflow()
     worker = None
     for line in sys.stdin:
         msg = json.loads(line)
@@ -368,7 +369,10 @@ class WorkerProcess:
     def __init__(self, name, log_dir):
         from zoo.paths import REPO_ROOT
 
-        env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+        from zoo import console
+
+        env = dict(os.environ, KERAS_BACKEND="tensorflow")
+        console.quiet_environment(env)  # the user's own log levels (or --verbose) win
         self.name = name
         self.log_path = os.path.join(log_dir, f"{name}.log")
         self.log = open(self.log_path, "w")

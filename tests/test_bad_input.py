@@ -82,6 +82,26 @@ CASES = [
     (["generate", "nopreset", "--prompt", "x"], "missing model.weights.h5"),
     (["bench", "--suite", "lm", "--models", "nopreset"], "missing model.weights.h5"),
     (["train", "gpt-nano", *NANO, "--out", "afile/run"], "afile"),
+    # broken preset directories (made from one good preset by BROKEN below): one line naming the file
+    (["generate", "broken-task-json", "--prompt", "x"], "task.json' is not valid JSON"),
+    (["bench", "--suite", "lm", "--models", "broken-task-json"], "task.json' is not valid JSON"),
+    (["generate", "no-task-json", "--prompt", "x"], "missing task.json"),
+    (["bench", "--suite", "lm", "--models", "no-task-json"], "missing task.json"),
+    (["generate", "classless-task-json", "--prompt", "x"], "task.json' is not a keras-hub config (no class_name)"),
+    (["generate", "broken-config-json", "--prompt", "x"], "config.json' is not valid JSON"),
+    (["generate", "no-config-json", "--prompt", "x"], "missing config.json"),
+    (["generate", "broken-preprocessor-json", "--prompt", "x"], "preprocessor.json' is not valid JSON"),
+    (["bench", "--suite", "lm", "--models", "list-preprocessor-json"], "preprocessor.json' is JSON but not an object"),
+    (["generate", "no-preprocessor-json", "--prompt", "x"], "missing preprocessor.json"),
+    (["generate", "broken-tokenizer-json", "--prompt", "x"], "tokenizer.json' is not valid JSON"),
+    (["bench", "--suite", "lm", "--models", "broken-zoo-json"], "zoo.json' is not valid JSON"),
+    (["generate", "text-weights", "--prompt", "x"], "model.weights.h5' is not an HDF5 weights file"),
+    (["bench", "--suite", "lm", "--models", "empty-weights"], "model.weights.h5' is empty"),
+    (["generate", "no-weights", "--prompt", "x"], "missing model.weights.h5"),
+    (["generate", "cut-weights", "--prompt", "x"], "model.weights.h5' is a damaged HDF5 file"),
+    (["generate", "no-tokenizer-vocabulary", "--prompt", "x"], "vocabulary.json' is missing (OPTTokenizer reads it)"),
+    (["bench", "--suite", "lm", "--models", "broken-tokenizer-vocabulary"], "vocabulary.json' is not valid JSON"),
+    (["generate", "empty-tokenizer-merges", "--prompt", "x"], "merges.txt' is empty"),
     (["train", "gpt-nano", *NANO, "--out", "fresh", "--resume"], "no checkpoint"),
     # generation arguments
     (["generate", "gpt-nano", "--prompt", ""], "prompt is empty"),
@@ -95,6 +115,52 @@ CASES = [
 ]
 
 
+def _cut(path, keep=4096):
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+# Each broken preset is a copy of one good preset (`good_preset`) with one file damaged.
+BROKEN = {
+    "broken-task-json": lambda d: (d / "task.json").write_text('{"class_name": "GPT2CausalLM", '),
+    "no-task-json": lambda d: (d / "task.json").unlink(),
+    "classless-task-json": lambda d: (d / "task.json").write_text('{"config": {}}'),
+    "broken-config-json": lambda d: (d / "config.json").write_text("not json"),
+    "no-config-json": lambda d: (d / "config.json").unlink(),
+    "broken-preprocessor-json": lambda d: (d / "preprocessor.json").write_text("[1, 2"),
+    "list-preprocessor-json": lambda d: (d / "preprocessor.json").write_text("[]"),
+    "no-preprocessor-json": lambda d: (d / "preprocessor.json").unlink(),
+    "broken-tokenizer-json": lambda d: (d / "tokenizer.json").write_text("{"),
+    "broken-zoo-json": lambda d: (d / "zoo.json").write_text('{"model": '),
+    "text-weights": lambda d: (d / "model.weights.h5").write_bytes(b"not an hdf5 file"),
+    "empty-weights": lambda d: (d / "model.weights.h5").write_bytes(b""),
+    "no-weights": lambda d: (d / "model.weights.h5").unlink(),
+    "cut-weights": lambda d: _cut(d / "model.weights.h5"),
+    "no-tokenizer-vocabulary": lambda d: (d / "assets" / "tokenizer" / "vocabulary.json").unlink(),
+    "broken-tokenizer-vocabulary": lambda d: (d / "assets" / "tokenizer" / "vocabulary.json").write_text("{"),
+    "empty-tokenizer-merges": lambda d: (d / "assets" / "tokenizer" / "merges.txt").write_text(""),
+}
+
+
+@pytest.fixture(scope="module")
+def good_preset(tmp_path_factory):
+    """A complete gpt-nano preset as the trainers write it (with zoo.json)."""
+    from zoo.hub import build
+    from zoo.presets import write_preset
+
+    run = tmp_path_factory.mktemp("good")
+    return write_preset(build("gpt-nano"), run, {"model": "gpt-nano"})
+
+
+def make_broken_presets(argv, workdir, request):
+    """Create the broken presets `argv` names (BROKEN keys) in the working directory."""
+    import shutil
+
+    for arg in argv:
+        if arg in BROKEN:
+            shutil.copytree(request.getfixturevalue("good_preset"), workdir / arg)
+            BROKEN[arg](workdir / arg)
+
+
 def _main(argv):
     try:
         return cli.main(argv)
@@ -103,7 +169,8 @@ def _main(argv):
 
 
 @pytest.mark.parametrize("argv,fragment", CASES, ids=[" ".join(a)[:60] for a, _ in CASES])
-def test_bad_input_table(argv, fragment, workdir, zoo_home, capsys):
+def test_bad_input_table(argv, fragment, workdir, zoo_home, capsys, request):
+    make_broken_presets(argv, workdir, request)
     before = snapshot(workdir, zoo_home)
     code = _main(argv)
     err = capsys.readouterr().err
@@ -132,14 +199,9 @@ def test_checkpoint_from_another_shape_is_refused(tmp_path, capsys):
     assert snapshot(tmp_path / "run") == before
 
 
-def test_corrupt_weights_file_is_refused(tmp_path, capsys):
-    from zoo.hub import build
-
-    build("gpt-nano").save_to_preset(str(tmp_path / "p"))
-    (tmp_path / "p" / "model.weights.h5").write_bytes(b"not an hdf5 file")
-    code = _main(["generate", str(tmp_path / "p"), "--prompt", "x"])
-    err = capsys.readouterr().err
-    assert code == 2 and "cannot load preset" in err and "Traceback" not in err
+def test_every_broken_preset_is_in_the_table():
+    named = {a for argv, _ in CASES for a in argv}
+    assert set(BROKEN) <= named
 
 
 def test_full_disk_keeps_previous_result(tmp_path, monkeypatch):

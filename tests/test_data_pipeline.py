@@ -32,3 +32,38 @@ def test_eval_windows_cover_every_token_once():
     x, y, w = eval_windows(ids, 16)
     assert w.sum() == 49
     np.testing.assert_array_equal(np.sort(y[w > 0]), np.arange(1, 50))
+
+
+def test_capped_eval_windows_spread_over_the_whole_stream():
+    from zoo.data.pipeline import window_starts
+
+    ids = np.arange(1001, dtype=np.int32)  # 100 windows of 10
+    starts = window_starts(len(ids), 10, max_windows=5)
+    np.testing.assert_array_equal(starts, [0, 250, 500, 740, 990])  # first to last, not a prefix
+    x, y, w = eval_windows(ids, 10, max_windows=5)
+    np.testing.assert_array_equal(x[:, 0], starts)
+    np.testing.assert_array_equal(y[:, 0], starts + 1)
+    assert len(window_starts(len(ids), 10)) == 100 and len(window_starts(len(ids), 10, 500)) == 100
+
+
+def test_quick_lm_evaluation_samples_both_validation_plays():
+    """The quick Shakespeare validation set reads Hamlet and The Tempest, evenly, not 60 kB of one."""
+    from benchmarks.harness import resolve_suites
+    from benchmarks.suites.lm import quick_windows
+    from zoo.data.corpora import load_split
+    from zoo.data.pipeline import split_bytes, token_stream, window_starts
+    from zoo.data.tokenizers import ZooByteTokenizer
+
+    [suite] = resolve_suites(["lm"])
+    T, budget = 128, suite.config(quick=True)["max_bytes"]
+    docs = load_split("shakespeare", "validation")
+    ids = token_stream("shakespeare", "validation", ZooByteTokenizer())
+    n = quick_windows(len(ids), split_bytes("shakespeare", "validation"), T, budget)
+    starts = window_starts(len(ids), T, n)
+    ends = np.cumsum([len(d.text.encode("utf-8")) + 1 for d in docs])  # + the end-of-text token
+    per_doc = np.bincount(np.searchsorted(ends, starts, side="right"), minlength=len(docs))
+    assert len(docs) == 2 and all(per_doc > 0), per_doc
+    shares = per_doc / per_doc.sum()
+    sizes = np.diff(np.concatenate([[0], ends])) / ends[-1]
+    np.testing.assert_allclose(shares, sizes, atol=0.02)  # in proportion to each play's length
+    assert abs(len(starts) * T - budget) <= T  # about max_bytes scored

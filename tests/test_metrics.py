@@ -374,3 +374,27 @@ def test_mean_win_rate_missing_values_and_directions():
     assert got == {"a": pytest.approx((0.0 + 0.5) / 2), "b": 1.0, "c": 0.5}
     with pytest.raises(ValueError, match="m2"):
         mean_win_rate(table, {"m1": True})
+
+
+def test_shared_metric_win_rate_judges_each_pair_on_the_metrics_both_have():
+    from zoo.metrics import shared_metric_win_rate
+
+    table = {"bpb": {"a": 2.0, "b": 2.5, "c": 3.0}, "rouge": {"a": 1.0, "b": 5.0}, "solo": {"d": 1.0}}
+    got = shared_metric_win_rate(table, {"bpb": False, "rouge": True, "solo": True})
+    # a vs b: bpb a, rouge b -> 1/2; a vs c: bpb only -> 1; c never judged on rouge.
+    assert got["a"] == {"rate": pytest.approx(0.75), "rivals": 2, "metrics": 2}
+    assert got["c"] == {"rate": 0.0, "rivals": 2, "metrics": 1}
+    assert "d" not in got  # no rival shares its metric
+    full = {"m1": {"a": 1.0, "b": 2.0, "c": 3.0}, "m2": {"a": 3.0, "b": 1.0, "c": 2.0}}
+    hib = {"m1": True, "m2": True}
+    assert {k: v["rate"] for k, v in shared_metric_win_rate(full, hib).items()} == \
+        pytest.approx(mean_win_rate(full, hib))  # same metrics everywhere: the HELM mean win rate
+    with pytest.raises(ValueError, match="solo"):
+        shared_metric_win_rate(table, {"bpb": False, "rouge": True})
+
+
+def test_competition_ranks_share_ties():
+    from zoo.metrics import competition_ranks
+
+    assert competition_ranks({"a": 0.5, "b": 0.9, "c": 0.5, "d": 0.1}) == {"b": 1, "a": 2, "c": 2, "d": 4}
+    assert competition_ranks({"x": 2.0, "y": 1.0}, higher_is_better=False) == {"y": 1, "x": 2}

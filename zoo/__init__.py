@@ -9,7 +9,10 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from zoo import console  # noqa: E402
+
+console.quiet_environment()  # before anything imports TensorFlow; subprocesses inherit it
 
 from zoo.registry import ZooError, get_spec, list_models  # noqa: E402
 

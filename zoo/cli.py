@@ -1,6 +1,7 @@
 """The `zoo` command line: list | show | train | generate | bench | leaderboard.
 
-User mistakes print one line on stderr and exit 2, never a traceback.
+User mistakes print one line on stderr and exit 2, never a traceback. TensorFlow's
+start-up lines are kept off the screen; `--verbose` (anywhere on the line) shows them.
 
 Example:
     zoo list
@@ -97,6 +98,8 @@ def cmd_leaderboard(args):
 
 def build_parser():
     p = _Parser(prog="zoo", description=__doc__.split("\n")[0])
+    p.add_argument("--verbose", action="store_true",
+                   help="show TensorFlow's own start-up and C++ log lines (may follow any command)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("list", help="registered models")
     s.add_argument("--family")
@@ -138,7 +141,28 @@ def build_parser():
     return p
 
 
+# Commands that never import TensorFlow.
+_NO_TENSORFLOW = ("list", "show")
+
+
+def take_verbose(argv):
+    """Remove --verbose from argv (it may follow any command); True if it was there.
+
+    Args:
+        argv: the command-line arguments, changed in place.
+    """
+    from zoo import console
+
+    if "--verbose" not in argv:
+        return console.is_verbose()
+    while "--verbose" in argv:
+        argv.remove("--verbose")
+    console.set_verbose()
+    return True
+
+
 def main(argv=None):
+    from zoo import console
     from zoo.registry import ZooError
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -146,7 +170,10 @@ def main(argv=None):
         from benchmarks.run import main as bench_main
 
         return bench_main(argv[1:])
+    take_verbose(argv)
     args = build_parser().parse_args(argv)
+    if args.command not in _NO_TENSORFLOW:
+        console.import_tensorflow()
     try:
         rc = args.func(args)
     except ZooError as e:

@@ -46,7 +46,9 @@ def causal_nll(model, ids, sequence_length, batch_size=16, max_windows=None, jit
 
     Non-overlapping windows of `sequence_length`; the last partial window is padded
     with weight 0 and batches are padded to one shape, so one compiled function serves.
-    With per_token=True also returns the per-token NLL array (in stream order).
+    With max_windows, that many windows spread evenly over the whole stream
+    (pipeline.window_starts). With per_token=True also returns the per-token NLL array
+    (in stream order).
     """
     score = _scorer(model, jit)
     x, y, w = eval_windows(np.asarray(ids), sequence_length, max_windows)

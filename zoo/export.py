@@ -92,7 +92,9 @@ def _save_keras(model, tmp):
 
 
 def _save_preset(model, tmp):
-    model.save_to_preset(tmp)
+    from zoo.presets import save_preset
+
+    save_preset(model, tmp)
 
 
 FORMATS = {"saved_model": _save_saved_model, "keras": _save_keras, "preset": _save_preset}

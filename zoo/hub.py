@@ -9,11 +9,10 @@ import logging
 import pathlib
 
 from zoo import paths
+from zoo.preset_check import check_preset_dir
 from zoo.registry import ZooError, get_spec
 
 log = logging.getLogger("zoo")
-
-PRESET_FILES = ("config.json", "model.weights.h5", "task.json")
 
 
 def build(name, tokenizer=None, sequence_length=None):
@@ -22,19 +21,6 @@ def build(name, tokenizer=None, sequence_length=None):
 
     spec = get_spec(name)
     return spec.build(spec, tokenizer or ZooByteTokenizer(), sequence_length)
-
-
-def check_preset_dir(path):
-    """Raise a one-line ZooError unless `path` looks like a complete keras-hub preset."""
-    path = pathlib.Path(path)
-    if not path.is_dir():
-        raise ZooError(f"preset directory '{path}' does not exist")
-    missing = [f for f in PRESET_FILES if not (path / f).is_file()]
-    if missing:
-        raise ZooError(
-            f"'{path}' is not a complete keras-hub preset: missing {', '.join(missing)}; "
-            "re-export it with task.save_to_preset(dir) or retrain it"
-        )
 
 
 # keras-hub task class name part -> zoo task (GPT2CausalLM, BertMaskedLM, T5Seq2SeqLM, *TextClassifier).
@@ -48,6 +34,21 @@ def preset_task(path):
     return next((task for key, task in _TASK_CLASSES if key in name), "other")
 
 
+def _zoo_preprocessor(path):
+    """The preset's preprocessor with zoo's own byte tokenizer, if the preset saved the
+    portable (keras-hub) form of it (zoo.presets.save_preset); else None: keras-hub builds it."""
+    import keras
+
+    from zoo.data.tokenizers import from_portable
+    from zoo.preset_check import read_config
+
+    config = (read_config(pathlib.Path(path) / "task.json").get("config") or {}).get("preprocessor")
+    if not isinstance(config, dict):
+        return None
+    ours = from_portable(config)
+    return keras.saving.deserialize_keras_object(ours) if ours != config else None
+
+
 def load_preset(path):
     """Load a keras-hub task preset (ours or any local keras-hub preset), safely."""
     check_preset_dir(path)
@@ -59,7 +60,9 @@ def load_preset(path):
     base = {"masked_lm": keras_hub.models.MaskedLM, "seq2seq_lm": keras_hub.models.Seq2SeqLM,
             "text_classifier": keras_hub.models.TextClassifier}.get(preset_task(path), keras_hub.models.CausalLM)
     try:
-        return base.from_preset(str(path))
+        preprocessor = _zoo_preprocessor(path)
+        kwargs = {"preprocessor": preprocessor} if preprocessor is not None else {}
+        return base.from_preset(str(path), **kwargs)
     except Exception as e:  # corrupt weights, unsafe layers, wrong shapes
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ZooError(f"cannot load preset '{path}': {first[:300]}") from e

@@ -47,6 +47,8 @@ __all__ = [
     "mean_win_rate",
     "exact_match",
     "word_edit_rates",
+    "shared_metric_win_rate",
+    "competition_ranks",
 ]
 
 
@@ -588,3 +590,71 @@ def mean_win_rate(
                 wins += 1.0 if d > 0 else (0.5 if d == 0 else 0.0)
             rates.setdefault(m, []).append(wins / (len(vals) - 1))
     return {m: float(np.mean(r)) for m, r in rates.items()}
+
+
+def _present(v) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def shared_metric_win_rate(
+    table: dict[str, dict[str, float]], higher_is_better: dict[str, bool]
+) -> dict[str, dict[str, float]]:
+    """Win rate over the metrics each pair of models shares (a fair HELM-style mean win rate).
+
+    ``table[metric][model] -> value``.  Two models are rivals if they share at least one
+    metric.  Against one rival, a model scores the fraction of their shared metrics on
+    which it is better (a tie counts 0.5); its win rate is the mean of those scores over
+    its rivals, so a model is never credited for metrics its rivals do not have.  When
+    every model has every metric this equals ``mean_win_rate``.
+
+    Returns ``{model: {"rate": float, "rivals": int, "metrics": int}}`` (metrics: how
+    many of the model's metrics at least one rival shares); models without a rival are
+    left out.
+
+    Args:
+        table: metric -> model -> value (None / NaN: missing).
+        higher_is_better: metric -> True if a higher value is better.
+
+    >>> t = {"acc": {"a": 0.9, "b": 0.8}, "ppl": {"a": 10.0, "b": 12.0, "c": 9.0}}
+    >>> r = shared_metric_win_rate(t, {"acc": True, "ppl": False})
+    >>> r["a"], r["c"]
+    ({'rate': 0.5, 'rivals': 2, 'metrics': 2}, {'rate': 1.0, 'rivals': 2, 'metrics': 1})
+    """
+    for metric in table:
+        if metric not in higher_is_better:
+            raise ValueError(f"higher_is_better has no entry for metric {metric!r}")
+    values = {metric: {m: float(v) for m, v in (row or {}).items() if _present(v)} for metric, row in table.items()}
+    models = sorted({m for row in values.values() for m in row})
+    out = {}
+    for m in models:
+        scores, shared_metrics = [], set()
+        for r in models:
+            if r == m:
+                continue
+            shared = [k for k, row in values.items() if m in row and r in row]
+            if not shared:
+                continue
+            wins = 0.0
+            for k in shared:
+                d = (1.0 if higher_is_better[k] else -1.0) * (values[k][m] - values[k][r])
+                wins += 1.0 if d > 0 else (0.5 if d == 0 else 0.0)
+            scores.append(wins / len(shared))
+            shared_metrics.update(shared)
+        if scores:
+            out[m] = {"rate": float(np.mean(scores)), "rivals": len(scores), "metrics": len(shared_metrics)}
+    return out
+
+
+def competition_ranks(scores: dict[str, float], higher_is_better: bool = True) -> dict[str, int]:
+    """Ranks 1, 2, 2, 4, ... ("1224" competition ranking: ties share the better rank).
+
+    Args:
+        scores: name -> score.
+        higher_is_better: rank the highest score first.
+
+    >>> competition_ranks({"a": 0.5, "b": 0.9, "c": 0.5})
+    {'b': 1, 'a': 2, 'c': 2}
+    """
+    sign = -1.0 if higher_is_better else 1.0
+    order = sorted(scores, key=lambda k: (sign * scores[k], k))
+    return {k: 1 + sum(1 for o in order if sign * scores[o] < sign * scores[k]) for k in order}

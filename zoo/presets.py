@@ -4,15 +4,26 @@ Used by both trainers: the preset is built in `<run>/.preset-tmp`, renamed to
 `<run>/preset`, and optionally copied (again via a temp dir + rename) to the model's
 installed location under $ZOO_HOME/models/.
 
+Presets are portable (`save_preset`): the byte tokenizer is saved as keras-hub's own
+OPTTokenizer with the same ids (see zoo.data.tokenizers), so a GPT, Llama or T5 preset
+loads with plain keras-hub in a process that never imports zoo. A class only zoo has
+(the BERT masked-LM preprocessor, the classifier preprocessor and decoder classifiers)
+keeps its registered name; its class_name says to `import zoo` first, which is the name
+Keras prints when it cannot find the class.
+
 >>> from zoo.presets import write_preset
 >>> write_preset(model, run_dir, {"model": "gpt-nano"}, install_to=None, extra=None)
 """
+import json
 import pathlib
 import shutil
 
 import keras
 
 from zoo import atomic
+
+CONFIG_FILES = ("task.json", "preprocessor.json", "tokenizer.json")
+ZOO_CLASS_HINT = " (a zoo class: `import zoo` before loading this preset)"
 
 
 def _fresh(path):
@@ -21,12 +32,61 @@ def _fresh(path):
     return path
 
 
+def _hint_zoo_classes(obj):
+    """A copy of a serialized config whose zoo-registered classes name `import zoo` in class_name."""
+    if isinstance(obj, list):
+        return [_hint_zoo_classes(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: _hint_zoo_classes(v) for k, v in obj.items()}
+    name = out.get("class_name")
+    if str(out.get("registered_name") or "").startswith("zoo>") and name and ZOO_CLASS_HINT not in name:
+        out["class_name"] = name + ZOO_CLASS_HINT
+    return out
+
+
+def make_portable(preset_dir):
+    """Rewrite a saved preset's configs: portable byte tokenizer (+ its assets), zoo classes hinted.
+
+    Args:
+        preset_dir: a directory written by keras-hub's save_to_preset (not yet in place).
+    """
+    from zoo.data.tokenizers import portable_byte_tokenizer, to_portable
+
+    preset_dir = pathlib.Path(preset_dir)
+    portable = False
+    for name in CONFIG_FILES:
+        path = preset_dir / name
+        if not path.is_file():
+            continue
+        before = json.loads(path.read_text(encoding="utf-8"))
+        after = _hint_zoo_classes(to_portable(before))
+        portable = portable or after != _hint_zoo_classes(before)
+        if after != before:
+            atomic.write_text(path, json.dumps(after, indent=4))
+    if portable:
+        assets = preset_dir / "assets" / "tokenizer"
+        assets.mkdir(parents=True, exist_ok=True)
+        portable_byte_tokenizer().save_assets(str(assets))
+
+
+def save_preset(model, preset_dir):
+    """keras-hub's save_to_preset, made portable (see the module docstring).
+
+    Args:
+        model: a keras-hub task.
+        preset_dir: the directory to write (write to a temp directory, then rename).
+    """
+    model.save_to_preset(str(preset_dir))
+    make_portable(preset_dir)
+
+
 def write_preset(model, run_dir, info, install_to=None, extra=None):
     """Save `model` + zoo.json `info` to <run_dir>/preset; install a copy; return the final path."""
     keras.mixed_precision.set_global_policy("float32")
     run_dir = pathlib.Path(run_dir)
     final, tmp = run_dir / "preset", _fresh(run_dir / ".preset-tmp")
-    model.save_to_preset(str(tmp))
+    save_preset(model, tmp)
     if extra:
         extra(tmp)
     atomic.write_json(tmp / "zoo.json", info)

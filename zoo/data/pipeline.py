@@ -104,21 +104,41 @@ def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps, per
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def eval_windows(ids, sequence_length, max_windows=None):
-    """Non-overlapping windows covering the split, as (x, y, weight) numpy arrays.
+def window_starts(num_tokens, sequence_length, max_windows=None):
+    """Start offsets of the evaluation windows of a stream of `num_tokens` tokens.
 
-    The tail that does not fill a window is padded with weight 0, so every token of the
-    split (but the first) is predicted exactly once.
+    Every non-overlapping window; or, with `max_windows` below their number, that many
+    of them evenly spaced from the first to the last, so a quick evaluation samples every
+    document of the split (Hamlet and The Tempest), never a prefix of the first.
+
+    Args:
+        num_tokens: length of the token stream.
+        sequence_length: tokens predicted per window.
+        max_windows: at most this many windows (None: all).
     """
     T = sequence_length
-    n = -(-(len(ids) - 1) // T)
-    if max_windows:
-        n = min(n, max_windows)
+    n = -(-(num_tokens - 1) // T)
+    starts = np.arange(n) * T
+    if max_windows and max_windows < n:
+        starts = starts[np.unique(np.linspace(0, n - 1, max_windows).round().astype(int))]
+    return starts
+
+
+def eval_windows(ids, sequence_length, max_windows=None):
+    """Non-overlapping windows covering the split (or `max_windows` of them spread evenly
+    over it, see window_starts), as (x, y, weight) numpy arrays.
+
+    The tail that does not fill a window is padded with weight 0, so every token of the
+    split (but the first) is predicted exactly once in a full pass.
+    """
+    T = sequence_length
+    starts = window_starts(len(ids), T, max_windows)
+    n = len(starts)
     x = np.zeros([n, T], np.int32)
     y = np.zeros([n, T], np.int32)
     w = np.zeros([n, T], np.float32)
-    for k in range(n):
-        chunk = ids[k * T: k * T + T + 1]
+    for k, start in enumerate(starts):
+        chunk = ids[start: start + T + 1]
         m = len(chunk) - 1
         x[k, :m], y[k, :m], w[k, :m] = chunk[:-1], chunk[1:], 1.0
     return x, y, w

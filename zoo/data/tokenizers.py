@@ -179,3 +179,106 @@ def decode(tokenizer, ids):
     out = _numpy(tokenizer.detokenize(tf.constant([int(i) for i in ids], tf.int32)))
     out = out.item() if hasattr(out, "item") else out
     return out.decode("utf-8", "replace") if isinstance(out, bytes) else str(out)
+
+
+# ------------------------------------------------------------------ portable presets
+#
+# A preset that names ZooByteTokenizer loads only where zoo is imported. keras-hub's own
+# byte-level BPE tokenizers give the same ids when the vocabulary maps each byte (in
+# GPT-2's byte-to-unicode alphabet) to its value and there are no merges: BPE then
+# leaves every byte a token of its own. OPTTokenizer has our special-token layout
+# (start = end = id 256, a separate pad = id 257), so presets save the byte tokenizer
+# as an OPTTokenizer and `keras_hub.models.CausalLM.from_preset(dir)` (or Seq2SeqLM) loads
+# them without zoo; zoo swaps its own tokenizer back in when it loads one (hub.load_preset).
+# What a plain keras-hub user sees differently: id 256 is spelled "</s>", and a text that
+# literally contains "</s>" or "<pad>" maps them to those single ids (zoo: to their bytes).
+
+PORTABLE_NAME = "zoo_byte_tokenizer"  # the marker zoo looks for when it loads a preset
+PORTABLE_REGISTERED_NAME = "keras_hub>OPTTokenizer"
+BYTE_TOKENIZER_REGISTERED_NAME = "zoo>ZooByteTokenizer"
+_PORTABLE_SPELLING = {"<|endoftext|>": "</s>"}
+# keras-hub's BPE tables cannot be empty; a merges file's version header is not a rule.
+NO_MERGES = ["#version: 0.2"]
+
+
+def byte_to_unicode():
+    """GPT-2's printable alphabet for bytes: {byte value: one character}."""
+    printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+                 + list(range(ord("®"), ord("ÿ") + 1)))
+    table, extra = {}, 0
+    for b in range(BYTE_VOCAB):
+        if b in printable:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(BYTE_VOCAB + extra)
+            extra += 1
+    return table
+
+
+def portable_vocabulary():
+    """ZooByteTokenizer's ids as a byte-level BPE vocabulary {token: id}."""
+    vocab = {char: b for b, char in byte_to_unicode().items()}
+    specials = ZooByteTokenizer().get_vocabulary()[BYTE_VOCAB:]
+    for i, token in enumerate(specials):
+        vocab[_PORTABLE_SPELLING.get(token, token)] = BYTE_VOCAB + i
+    return vocab
+
+
+def portable_byte_tokenizer():
+    """keras-hub's OPTTokenizer with ZooByteTokenizer's ids (see the note above).
+
+    >>> tok = portable_byte_tokenizer()
+    >>> tok.tokenize("To be").tolist(), tok.start_token_id, tok.pad_token_id
+    ([84, 111, 32, 98, 101], 256, 257)
+    """
+    return keras_hub.models.OPTTokenizer(vocabulary=portable_vocabulary(), merges=list(NO_MERGES),
+                                         name=PORTABLE_NAME)
+
+
+def is_portable_byte_tokenizer(config):
+    """True for the serialized portable form of the byte tokenizer.
+
+    Args:
+        config: a serialized Keras object (dict) from a preset's JSON.
+    """
+    return (isinstance(config, dict) and config.get("registered_name") == PORTABLE_REGISTERED_NAME
+            and (config.get("config") or {}).get("name") == PORTABLE_NAME)
+
+
+def _replace_tokenizers(obj, want, make):
+    """A copy of a serialized config with every tokenizer dict `want(d)` replaced by make(d)."""
+    if isinstance(obj, dict):
+        if want(obj):
+            return make(obj)
+        return {k: _replace_tokenizers(v, want, make) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_replace_tokenizers(v, want, make) for v in obj]
+    return obj
+
+
+def _with_config_file(serialized, original):
+    config_file = (original.get("config") or {}).get("config_file")
+    if config_file:
+        serialized = dict(serialized, config=dict(serialized["config"], config_file=config_file))
+    return serialized
+
+
+def to_portable(config):
+    """A serialized config with ZooByteTokenizer replaced by its portable (keras-hub) form.
+
+    Args:
+        config: a serialized Keras object (task.json, preprocessor.json or tokenizer.json).
+    """
+    portable = keras.saving.serialize_keras_object(portable_byte_tokenizer())
+    return _replace_tokenizers(config, lambda d: d.get("registered_name") == BYTE_TOKENIZER_REGISTERED_NAME,
+                               lambda d: _with_config_file(portable, d))
+
+
+def from_portable(config):
+    """A serialized config with the portable byte tokenizer replaced by ZooByteTokenizer.
+
+    Args:
+        config: a serialized Keras object from a preset written by zoo.
+    """
+    ours = keras.saving.serialize_keras_object(ZooByteTokenizer())
+    return _replace_tokenizers(config, is_portable_byte_tokenizer, lambda d: _with_config_file(ours, d))

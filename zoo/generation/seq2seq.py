@@ -186,7 +186,9 @@ class Seq2SeqEngine:
         """
         bb = self.model.backbone
         length = self_kv[0].shape[2]
-        x = bb.token_embedding(tok[:, tf.newaxis])                           # [N, 1, D]
+        # zoo's T5 adds the token's own position (sinusoidal CPU sizes); keras-hub's T5 has none.
+        x = bb.embed(tok[:, tf.newaxis], start_index=i) if hasattr(bb, "embed") else bb.token_embedding(
+            tok[:, tf.newaxis])                                                # [N, 1, D]
         # Position bias of query i over keys 0..L-1 plus the causal mask, shared by all layers.
         bias = self.layers[0].self_attention.compute_bias(1, length, query_start_index=i)
         visible = tf.cast(tf.range(length) <= i, self.dtype)

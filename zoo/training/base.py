@@ -24,6 +24,7 @@ import tensorflow as tf
 from zoo import atomic
 from zoo.registry import ZooError, get_spec
 from zoo.training import strategies
+from zoo.training.progress import Progress
 from zoo.training.schedule import WarmupCosine
 
 
@@ -148,8 +149,8 @@ class BaseTrainer:
         log = MetricsLog(self.run_dir / "metrics.jsonl", start)
         writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
-        shown = ["loss", *logged, self.rate_label, final_key]
-        bar = None if self.quiet else keras.utils.Progbar(steps, stateful_metrics=shown)
+        bar = None if self.quiet else Progress(steps)
+        shown = {}  # the figures on the progress line, kept for the final one
         t_last, train_seconds, last_step, window = time.perf_counter(), 0.0, start, []
         try:
             step = start
@@ -173,7 +174,8 @@ class BaseTrainer:
                         for k in list(avg) + ["lr", "grad_norm", self.rate_key]:
                             tf.summary.scalar(k, rec[k])
                     if bar:
-                        bar.update(step, [(k, v) for k, v in avg.items()] + [(self.rate_label, rate)])
+                        shown = {**avg, self.rate_label: rate}
+                        bar.update(step, shown)
                     window, last_step, t_last = [], step, time.perf_counter()
                 if step % train["eval_every"] == 0 and step < steps:
                     ev = partial_eval()
@@ -202,7 +204,7 @@ class BaseTrainer:
                          eval_seconds=round(time.perf_counter() - t0, 2), final=True)
             log.write(final)
             if bar:
-                bar.update(steps, [(final_key, final[final_key])], finalize=True)
+                bar.update(steps, {**shown, final_key: final[final_key]}, finalize=True)
         finally:
             signal.signal(signal.SIGTERM, previous)
             log.close()

@@ -79,7 +79,8 @@ class Trainer(BaseTrainer):
 
     # --- evaluation -------------------------------------------------------------
     def evaluate(self, max_windows=None):
-        """Validation loss (nats/token) and bits per byte over the split (or its first windows)."""
+        """Validation loss (nats/token) and bits per byte over the split (or `max_windows`
+        windows spread evenly over it)."""
         T = self.recipe["data"]["sequence_length"]
         batch = max(self.recipe["train"]["batch_size"], 8192 // T)  # ~8k tokens per call
         max_windows = max_windows and max(max_windows, batch)

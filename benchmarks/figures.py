@@ -1,0 +1,176 @@
+"""The generated blocks of the top-level README.md: figures from results JSON, the model table.
+
+README.md holds no typed measurement: `zoo leaderboard` (and every benchmark run that
+writes the repo's leaderboard) fills the blocks between
+
+    <!-- zoo:figures:begin --> ... <!-- zoo:figures:end -->   (from leaderboard/results/**)
+    <!-- zoo:models:begin -->  ... <!-- zoo:models:end -->    (from the registry: zoo show)
+
+Each figure row names its results file and its commit, and flags a result of another
+commit, of a dirty tree, or without a code fingerprint. Whether a result is stale against
+the code you have is on the leaderboard page: the README block depends on the results
+alone, so it stays exact when only the code changes. A README without the markers is
+left alone.
+
+Example:
+>>> from benchmarks.figures import write_readme_blocks
+>>> write_readme_blocks("leaderboard")          # README.md beside leaderboard/
+"""
+import os
+import pathlib
+import re
+
+from benchmarks.metrics import value_of
+from zoo import atomic
+
+BLOCK = re.compile(r"(?P<head><!-- zoo:(?P<name>[a-z]+):begin -->\n)(?P<body>.*?)(?P<tail><!-- zoo:(?P=name):end -->)",
+                   re.S)
+
+# Figure tables: (title, suite, [(column, metric)], models: those with the first metric).
+TABLES = (
+    ("Causal language models: held-out bits per byte (Shakespeare validation = Hamlet + The Tempest, "
+     "test = Macbeth; KJV out of domain)", "lm",
+     [("validation bpb", "shakespeare_validation_bpb"), ("test bpb", "shakespeare_test_bpb"),
+      ("KJV validation bpb", "kjv_validation_bpb")]),
+    ("Masked language models: accuracy on held-out plays", "understanding",
+     [("masked-LM test acc", "mlm_test_acc"), ("next-sentence test acc", "nsp_test_acc")]),
+    ("Genre of whole held-out plays (comedy / history / tragedy), test split, beside always answering "
+     "the most common genre", "understanding",
+     [("accuracy", "genre_test_acc"), ("macro-F1", "genre_test_macro_f1"),
+      ("majority-class accuracy", "genre_test_majority_acc")]),
+    ("Encoder-decoders: span-corruption loss (nats per target token) on held-out plays", "seq2seq",
+     [("span test loss", "span_test_loss"), ("span validation loss", "span_validation_loss")]),
+    ("First Folio → modern spelling, test split, beside copying the input", "seq2seq",
+     [("BLEU", "folio_test_bleu"), ("chrF", "folio_test_chrf"), ("ROUGE-L", "folio_test_rouge_l"),
+      ("copy BLEU", "folio_test_copy_bleu"), ("copy chrF", "folio_test_copy_chrf"),
+      ("copy ROUGE-L", "folio_test_copy_rouge_l")]),
+)
+
+
+def _num(v):
+    v = value_of(v)
+    return "" if v is None else f"{v:.3f}"
+
+
+def _link(r, out, base):
+    path = pathlib.Path(out) / r["_file"]
+    return f"[{r['suite']}/{r['model']}]({os.path.relpath(path, base)})"
+
+
+def _table(title, suite, columns, results, out, base, state, commit):
+    from benchmarks.leaderboard import run_cell, tokens_cell
+
+    rows = [r for r in results if r["suite"] == suite and not r.get("standalone")
+            and value_of(r["metrics"].get(columns[0][1])) is not None]
+    if not rows:
+        return []
+    rows.sort(key=lambda r: r["model"])
+    lines = [f"**{title}**", "", "| model | " + " | ".join(c for c, _ in columns)
+             + " | training tokens | train s | result | run |", "|---" * (len(columns) + 5) + "|"]
+    for r in rows:
+        info = r.get("model_info") or {}
+        seconds = info.get("train_seconds")
+        lines.append(f"| {r['model']} | " + " | ".join(_num(r["metrics"].get(m)) for _, m in columns)
+                     + f" | {tokens_cell(r)} | {'' if seconds is None else f'{seconds:.0f}'} | "
+                     f"{_link(r, out, base)} | {run_cell(r, state, commit)} |")
+    return lines + [""]
+
+
+def _standalone_lines(results, out, base, state, commit):
+    """One line each for the throughput, engine-vs-keras-hub and scaling results."""
+    from benchmarks.leaderboard import run_cell
+
+    lines = []
+    for r in sorted((r for r in results if r.get("standalone")), key=lambda r: r["_file"]):
+        m, cpu = r["metrics"], ((r.get("provenance") or {}).get("cpu") or {})
+        where = f"{cpu.get('model', '?')}, {cpu.get('cores', '?')} cores"
+        tail = f" ({where}; {_link(r, out, base)}, {run_cell(r, state, commit)})"
+        if "speedup_vs_keras_hub" in m:
+            lines.append(f"- Training throughput on a fixed GPT-2 shape: fastest zoo setting "
+                         f"{m['speedup_vs_keras_hub']:.2f}× keras-hub `fit`, float32 zoo step "
+                         f"{m.get('fp32_speedup_vs_keras_hub') or float('nan'):.2f}×" + tail)
+        elif "results" in m and "min_ratio" in m:
+            ratios = ", ".join(f"{v['ratio']:.2f}× at batch {b}"
+                               for b, v in sorted(m["results"].items(), key=lambda kv: int(kv[0])))
+            same = "identical" if m.get("all_identical") else "NOT identical"
+            lines.append(f"- Generation engine vs keras-hub `generate` (same weights, greedy, {same} "
+                         f"output): {ratios}" + tail)
+        elif "points" in m and "chinchilla" in m:
+            held = m.get("held_out") or {}
+            lines.append(f"- Scaling ladder ({m.get('family')}): {len(m['points'])} training runs; the fit "
+                         f"on all but the largest rung predicts its losses to "
+                         f"{100 * (held.get('mean_rel_error') or float('nan')):.2f}% mean relative error"
+                         + tail)
+    return lines + ([""] if lines else [])
+
+
+def figures_block(out, base):
+    """The figures block's text, from the results under `out` (links relative to `base`)."""
+    from benchmarks.leaderboard import _load, page_commit
+
+    results, _ = _load(out)
+    state = None  # judged on the results alone (see the module docstring)
+    commit, n = page_commit(results)
+    unknown = sum(1 for r in results if not (r.get("provenance") or {}).get("code_fingerprint"))
+    lines = [f"*Rendered by `zoo leaderboard` from the {len(results)} results in "
+             f"`{os.path.relpath(pathlib.Path(out) / 'results', base)}/` ({n} made at commit "
+             f"`{(commit or '?')[:8]}`); do not edit by hand."
+             + (f" **{unknown} of {len(results)} were made before results recorded the code that made "
+                "them: stale**, to be refreshed by rerunning their suites." if unknown else "")
+             + f" The [leaderboard]({os.path.relpath(pathlib.Path(out) / 'README.md', base)}) flags every "
+               "result made by code other than the checkout's.*", ""]
+    for title, suite, columns in TABLES:
+        lines += _table(title, suite, columns, results, out, base, state, commit)
+    lines += _standalone_lines(results, out, base, state, commit)
+    return "\n".join(lines).rstrip("\n")
+
+
+def models_block():
+    """The model table: every registered name but the scaling-ladder rungs (from describe())."""
+    from zoo.hub import describe
+    from zoo.registry import list_models
+
+    lines = ["| name | family | task | parameters | non-embedding | context | forward MFLOPs/token | CPU recipe |",
+             "|---|---|---|---|---|---|---|---|"]
+    for spec in list_models():
+        if "-ladder-" in spec.name:
+            continue
+        d = describe(spec.name)
+        recipe = f"`recipes/{d['default_recipe']}.yaml`" if d["default_recipe"] else "-"
+        lines.append(f"| `{d['name']}` | {d['family']} | {d['task']} | {d['parameters']:,} | "
+                     f"{d['non_embedding_parameters']:,} | {d['max_sequence_length']} | "
+                     f"{d['forward_flops_per_token'] / 1e6:.1f} | {recipe} |")
+    return "\n".join(lines)
+
+
+def fill_blocks(text, blocks):
+    """`text` with each marked block's body replaced; names without markers are ignored.
+
+    Args:
+        text: the README text.
+        blocks: {name: body} for <!-- zoo:NAME:begin --> ... <!-- zoo:NAME:end -->.
+    """
+    def sub(m):
+        body = blocks.get(m.group("name"))
+        return m.group(0) if body is None else m.group("head") + body.rstrip("\n") + "\n" + m.group("tail")
+
+    return BLOCK.sub(sub, text)
+
+
+def write_readme_blocks(out, readme=None):
+    """Refresh README.md's generated blocks (atomically); returns the path, or None if unchanged.
+
+    Args:
+        out: the leaderboard directory whose results/ feed the figures.
+        readme: the README to fill (default: README.md beside `out`).
+    """
+    out = pathlib.Path(out)
+    readme = pathlib.Path(readme) if readme else out.resolve().parent / "README.md"
+    if not readme.is_file():
+        return None
+    text = readme.read_text(encoding="utf-8")
+    filled = fill_blocks(text, {"figures": figures_block(out, readme.parent), "models": models_block()})
+    if filled == text:
+        return None
+    atomic.write_text(readme, filled)
+    return readme

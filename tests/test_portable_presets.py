@@ -1,0 +1,99 @@
+"""Presets load with plain keras-hub: the byte tokenizer is saved as keras-hub's own
+OPTTokenizer with the same ids; zoo swaps its tokenizer back in; a class only zoo has
+fails, in a process without zoo, with a message that says to `import zoo` first."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+PLAIN = textwrap.dedent("""
+    import json, sys
+    import keras_hub
+    assert "zoo" not in sys.modules
+    kind, path, text = sys.argv[1:4]
+    base = {"causal": keras_hub.models.CausalLM, "masked": keras_hub.models.MaskedLM}[kind]
+    try:
+        model = base.from_preset(path)
+    except Exception as e:
+        print(json.dumps({"error": str(e).strip().splitlines()[-1]}))
+        raise SystemExit(0)
+    ids = [int(i) for i in model.preprocessor.tokenizer(text)]
+    x = model.preprocessor.generate_preprocess(["To be, or not"], sequence_length=24)
+    model.preprocessor = None
+    model.compile(sampler="greedy")
+    out = model.generate(x, stop_token_ids=None)
+    print(json.dumps({"ids": ids, "generated": out["token_ids"].tolist()}))
+""")
+
+
+def plain_keras_hub(tmp_path, kind, preset, text):
+    """Run PLAIN in a fresh process that cannot import zoo; its JSON answer."""
+    script = tmp_path / "plain.py"
+    script.write_text(PLAIN)
+    env = dict(os.environ, PYTHONPATH="")  # the repo is not on the path: zoo is not importable
+    r = subprocess.run([sys.executable, str(script), kind, str(preset), text], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_portable_vocabulary_is_keras_hubs_byte_alphabet_and_zoo_ids():
+    from keras_hub.src.tokenizers.byte_pair_tokenizer import bytes_to_unicode
+
+    from zoo.data.corpora import load_text
+    from zoo.data.tokenizers import ZooByteTokenizer, byte_to_unicode, encode, portable_byte_tokenizer
+
+    bs, cs = bytes_to_unicode()
+    assert byte_to_unicode() == {b[0]: c for b, c in zip(bs, cs)}
+    portable, ours = portable_byte_tokenizer(), ZooByteTokenizer()
+    assert portable.vocabulary_size() == ours.vocabulary_size()
+    assert (portable.start_token_id, portable.end_token_id, portable.pad_token_id) == \
+        (ours.start_token_id, ours.end_token_id, ours.pad_token_id)
+    text = load_text("shakespeare", "validation")[:100_000] + "\tcafé  naïve 日本語 😀\n\n  x"
+    assert [int(i) for i in portable.tokenize(text)] == encode(ours, text)
+
+
+def test_gpt_preset_loads_in_plain_keras_hub_with_the_same_ids_and_greedy_output(tmp_path):
+    from zoo.hub import build, load_preset
+    from zoo.presets import save_preset
+
+    save_preset(build("gpt-nano"), tmp_path / "p")
+    task = json.loads((tmp_path / "p" / "task.json").read_text())
+    assert "zoo>" not in json.dumps(task)  # only keras-hub classes
+    text = "HAMLET. To be, or not to be: that is the question.\n"
+    plain = plain_keras_hub(tmp_path, "causal", tmp_path / "p", text)
+    ours = load_preset(tmp_path / "p")
+    assert type(ours.preprocessor.tokenizer).__name__ == "ZooByteTokenizer"  # zoo gets its own back
+    assert plain["ids"] == list(text.encode("utf-8"))
+    x = ours.preprocessor.generate_preprocess(["To be, or not"], sequence_length=24)
+    ours.preprocessor = None
+    ours.compile(sampler="greedy")
+    assert np.asarray(ours.generate(x, stop_token_ids=None)["token_ids"]).tolist() == plain["generated"]
+
+
+def test_zoo_only_class_says_import_zoo_in_a_process_without_zoo(tmp_path):
+    from zoo.hub import build, load_preset
+    from zoo.presets import save_preset
+
+    save_preset(build("bert-nano", sequence_length=16), tmp_path / "p")
+    plain = plain_keras_hub(tmp_path, "masked", tmp_path / "p", "x")
+    assert "ZooBertMaskedLMPreprocessor" in plain["error"] and "`import zoo`" in plain["error"]
+    assert type(load_preset(tmp_path / "p").preprocessor.tokenizer).__name__ == "ZooByteTokenizer"
+
+
+@pytest.mark.parametrize("name", ["t5-nano", "gpt-nano-genre"])
+def test_other_tasks_round_trip_through_zoo(tmp_path, name):
+    from zoo.hub import build, load_preset
+    from zoo.presets import save_preset
+
+    model = build(name, sequence_length=16)
+    save_preset(model, tmp_path / "p")
+    loaded = load_preset(tmp_path / "p")
+    assert type(loaded).__name__ == type(model).__name__
+    assert type(loaded.preprocessor.tokenizer).__name__ == "ZooByteTokenizer"
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -1,0 +1,101 @@
+"""README.md states no typed measurement: every decimal figure outside code and the
+generated model table is found, rounded as written, in some results JSON; and its
+generated blocks are what `zoo leaderboard` renders from the committed results."""
+import json
+import math
+import re
+
+from zoo.paths import REPO_ROOT
+
+# Decimal numbers in README.md that are not measurements (and are not in code spans).
+NOT_MEASUREMENTS = {"3.11"}  # the Python version of the set-up line
+FIGURE = re.compile(r"(?<![\w.])(\d+\.\d+)(?![\w.]*\d)\s*([kM%]?)")
+# A figure written with a unit is the results value times this factor (0.0104 is 1.04%).
+FACTOR = {"": 1.0, "k": 1e-3, "M": 1e-6, "%": 100.0}
+
+
+def prose(text):
+    """README text without fenced code, inline code, HTML comments and the model table."""
+    text = re.sub(r"<!-- zoo:models:begin -->.*?<!-- zoo:models:end -->", "", text, flags=re.S)
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def figures(text):
+    """(as written, number, unit, decimals) of every decimal number in the prose."""
+    out = []
+    for m in FIGURE.finditer(prose(text)):
+        written, unit = m.group(1), m.group(2)
+        if written not in NOT_MEASUREMENTS:
+            out.append((written + unit, float(written), unit, len(written.split(".")[1])))
+    return out
+
+
+# Numbers in results files that are never rendered as a figure: training curves, interval
+# bounds, samples, confusion matrices (thousands of values near every loss would let almost
+# any typed figure "match" by chance).
+NOT_RENDERED = {"curve", "ci95", "samples", "genre_test_confusion", "genre_validation_confusion", "points"}
+
+
+def result_values(root):
+    """Every figure-like number in the results JSON under `root` (see NOT_RENDERED)."""
+    values = []
+
+    def walk(o):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k not in NOT_RENDERED:
+                    walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+        elif isinstance(o, (int, float)) and not isinstance(o, bool) and math.isfinite(o):
+            values.append(float(o))
+
+    for path in sorted(root.glob("results/**/*.json")):
+        walk(json.loads(path.read_text()))
+    return values
+
+
+def held_by(number, unit, decimals, values):
+    """True if some results value, in the figure's unit and rounded as written, is `number`."""
+    factor = FACTOR[unit]
+    return any(abs(round(v * factor, decimals) - number) < 1e-9 for v in values)
+
+
+def test_readme_states_no_figure_that_no_results_file_holds():
+    text = (REPO_ROOT / "README.md").read_text()
+    values = result_values(REPO_ROOT / "leaderboard")
+    found = figures(text)
+    assert len(found) > 20  # the rendered figures are scanned too
+    missing = [w for w, n, u, d in found if not held_by(n, u, d, values)]
+    assert not missing, f"README.md states figures no results file holds: {missing}"
+
+
+def test_the_scan_catches_typed_figures(tmp_path):
+    (tmp_path / "results" / "lm").mkdir(parents=True)
+    (tmp_path / "results" / "lm" / "m.json").write_text(json.dumps(
+        {"metrics": {"bpb": {"value": 2.61465, "ci95": [2.6371, 2.79]}, "err": 0.010436, "tok": 2048000},
+         "model_info": {"curve": {"validation": [{"val_bpb": 2.2999}]}}}))
+    values = result_values(tmp_path)
+    typed = ("reaches 2.637 bits per byte, about 2.79 for nanoGPT, 2.3× slower, 2.615 here, 1.04% off, "
+             "2.0M tokens; Python 3.11, `2.0e-3` and ```\n9.99\n```")
+    assert [w for w, n, u, d in figures(typed) if not held_by(n, u, d, values)] == ["2.637", "2.79", "2.3"]
+
+
+def test_readme_blocks_are_rendered_from_the_committed_results():
+    from benchmarks.figures import figures_block, fill_blocks, models_block
+
+    text = (REPO_ROOT / "README.md").read_text()
+    assert "<!-- zoo:figures:begin -->" in text and "<!-- zoo:models:begin -->" in text
+    blocks = {"figures": figures_block(REPO_ROOT / "leaderboard", REPO_ROOT), "models": models_block()}
+    assert fill_blocks(text, blocks) == text, "README.md is out of date: run `zoo leaderboard`"
+
+
+def test_fill_blocks_replaces_only_marked_blocks():
+    from benchmarks.figures import fill_blocks
+
+    text = "a\n<!-- zoo:figures:begin -->\nold\n<!-- zoo:figures:end -->\nb <!-- zoo:other:begin -->\n"
+    assert fill_blocks(text, {"figures": "new 1.5", "models": "x"}) == \
+        "a\n<!-- zoo:figures:begin -->\nnew 1.5\n<!-- zoo:figures:end -->\nb <!-- zoo:other:begin -->\n"
