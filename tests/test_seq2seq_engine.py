@@ -2,7 +2,7 @@
 (engine steps and `zoo.generate(..., stream=True)` text), retracing, errors.
 
 A t5-nano (byte tokenizer, seeded) with weights re-drawn at a large standard deviation, so
-greedy outputs change from step to step, and the end token's embedding scaled up, so that
+greedy outputs change from step to step, and the end token's embedding scaled up (x6), so that
 some rows of a batch stop early (at different steps) and others run to the length limit.
 """
 import numpy as np
@@ -31,7 +31,7 @@ def t5():
         w.assign(rng.normal(0, 0.3, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
     emb = model.backbone.token_embedding.embeddings
     table = emb.numpy()
-    table[model.preprocessor.tokenizer.end_token_id] *= 3.0
+    table[model.preprocessor.tokenizer.end_token_id] *= 6.0
     emb.assign(table)
     return model
 

@@ -39,6 +39,7 @@ from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
 from zoo.registry import ZooError, get_spec
 from zoo.training.base import BaseTrainer
 from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
+from zoo.training.token_count import training_token_counts
 
 EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
 
@@ -609,7 +610,9 @@ class ObjectiveTrainer(BaseTrainer):
                 "init_from": r.get("init_from"),
                 "init_preset": str(self.init_preset) if self.init_preset else None,
                 "training_examples": r["train"]["steps"] * r["train"]["batch_size"],
-                "training_tokens": r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"],
+                # Real tokens (padding masks summed over the replayed batches), the padded slots beside.
+                **training_token_counts(self.objective.train_batch, r["train"]["steps"], r["train"]["batch_size"],
+                                        r["train"]["seed"]),
                 **self.objective.summary(result)}
         return write_preset(self.model, self.run_dir, info, self.install_preset, extra=self.objective.save_extra)
 
