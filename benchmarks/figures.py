@@ -20,7 +20,7 @@ import os
 import pathlib
 import re
 
-from benchmarks.metrics import value_of
+from zoo.metrics import value_of
 from zoo import atomic
 
 BLOCK = re.compile(r"(?P<head><!-- zoo:(?P<name>[a-z]+):begin -->\n)(?P<body>.*?)(?P<tail><!-- zoo:(?P=name):end -->)",
@@ -34,16 +34,18 @@ TABLES = (
       ("KJV validation bpb", "kjv_validation_bpb")]),
     ("Masked language models: accuracy on held-out plays", "understanding",
      [("masked-LM test acc", "mlm_test_acc"), ("next-sentence test acc", "nsp_test_acc")]),
-    ("Genre of whole held-out plays (comedy / history / tragedy), test split, beside always answering "
-     "the most common genre", "understanding",
+    ("Genre of 8-line passages of held-out plays (comedy / history / tragedy), test split, each read whole, "
+     "beside the majority genre of the training passages and a byte n-gram logistic regression", "understanding",
      [("accuracy", "genre_test_acc"), ("macro-F1", "genre_test_macro_f1"),
-      ("majority-class accuracy", "genre_test_majority_acc")]),
+      ("training-majority accuracy", "genre_test_majority_acc"), ("n-gram accuracy", "genre_test_ngram_acc")]),
     ("Encoder-decoders: span-corruption loss (nats per target token) on held-out plays", "seq2seq",
      [("span test loss", "span_test_loss"), ("span validation loss", "span_validation_loss")]),
-    ("First Folio → modern spelling, test split, beside copying the input", "seq2seq",
-     [("BLEU", "folio_test_bleu"), ("chrF", "folio_test_chrf"), ("ROUGE-L", "folio_test_rouge_l"),
+    ("First Folio → modern spelling, test split, beside copying the input and a word substitution table "
+     "learned from the training plays", "seq2seq",
+     [("BLEU", "folio_test_bleu"), ("chrF", "folio_test_chrf"), ("exact", "folio_test_exact"),
+      ("words fixed", "folio_test_changed_correct"), ("words broken", "folio_test_unchanged_broken"),
       ("copy BLEU", "folio_test_copy_bleu"), ("copy chrF", "folio_test_copy_chrf"),
-      ("copy ROUGE-L", "folio_test_copy_rouge_l")]),
+      ("table BLEU", "folio_test_table_bleu"), ("table chrF", "folio_test_table_chrf")]),
 )
 
 
