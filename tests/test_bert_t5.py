@@ -215,3 +215,18 @@ def test_user_tsv_errors(tmp_path):
 
     with pytest.raises(ZooError, match="bare.tsv:1: no tab-separated target: a seq2seq recipe needs targets"):
         load_examples(r["data"]["task"], "train", "seq2seq")
+
+
+def test_t5_preset_loads_in_a_fresh_process(tmp_path):
+    """zoo's T5 classes register on load_preset, without building a model first."""
+    import subprocess
+    import sys
+
+    from zoo.hub import build
+
+    build("t5-nano", sequence_length=8).save_to_preset(str(tmp_path / "t5"))
+    code = ("from zoo.hub import load_preset; m = load_preset(%r); "
+            "print(type(m.backbone).__name__, m.backbone.position_embedding)" % str(tmp_path / "t5"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["ZooT5Backbone", "sinusoidal"]

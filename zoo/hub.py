@@ -54,6 +54,7 @@ def load_preset(path):
     check_preset_dir(path)
     import zoo.data.tokenizers  # noqa: F401  (registers our tokenizer classes)
     import zoo.models.tasks  # noqa: F401  (registers our preprocessors and classifier tasks)
+    import zoo.models.t5.backbone  # noqa: F401  (registers zoo's T5 backbone and task)
 
     import keras_hub
 
