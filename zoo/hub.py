@@ -4,7 +4,6 @@
 >>> model = zoo.get("gpt-nano")           # trained if `zoo train gpt-nano` has run
 >>> text = model.generate("To be, or not", max_length=32)
 """
-import json
 import logging
 import pathlib
 
@@ -30,7 +29,9 @@ _TASK_CLASSES = (("CausalLM", "causal_lm"), ("MaskedLM", "masked_lm"), ("Seq2Seq
 
 def preset_task(path):
     """The zoo task of a keras-hub preset directory, from its task.json class ("other" if unknown)."""
-    name = json.loads((pathlib.Path(path) / "task.json").read_text()).get("class_name", "")
+    from zoo.preset_check import read_config
+
+    name = read_config(pathlib.Path(path) / "task.json").get("class_name", "")
     return next((task for key, task in _TASK_CLASSES if key in name), "other")
 
 
