@@ -68,7 +68,7 @@ def test_a_changed_metric_recomputes_the_result_and_keep_stale_keeps_it_flagged(
     made_by = json.loads(result.read_text())["provenance"]["code_fingerprint"]
     assert run_suites(["counting"], [preset], out=out) == [] and counting_suite.calls == 1  # cached
 
-    metrics = code_copy / "benchmarks" / "metrics.py"
+    metrics = code_copy / "zoo" / "metrics.py"
     metrics.write_text(metrics.read_text().replace("return math.exp(x)", "return math.exp(x) + 0.0"))
     assert run_suites(["counting"], [preset], out=out) == [result] and counting_suite.calls == 2
     assert "recomputing" in capsys.readouterr().err
