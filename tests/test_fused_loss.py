@@ -129,7 +129,9 @@ def test_train_step_xla_matches():
     (l0, n0, w0), (l1, n1, w1) = results
     assert l1 == pytest.approx(l0, rel=1e-6) and n1 == pytest.approx(n0, rel=1e-5)
     for a, b in zip(w0, w1):
-        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+        # XLA fuses and reorders fp32 reductions: one AdamW step may differ by ~1e-6 per weight
+        # (seen: 1 of 512 at 1.4e-6); a wrong gradient or update moves weights by ~lr = 1e-3.
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=5e-6)
 
 
 def test_mixed_bfloat16_close_and_float32_loss():
