@@ -133,19 +133,17 @@ def spelling_scores(sources, hyps, refs, with_ci=False, seed=0):
     return out
 
 
-def spelling_baselines(train_pairs, sources, refs, with_ci=False, seed=0):
-    """`spelling_scores` of the two baselines: copying the input, and the word substitution
-    table learned from the training pairs (`zoo.baselines.SubstitutionTable`).
+def spelling_baselines(table, sources, refs, with_ci=False, seed=0):
+    """`spelling_scores` of the two baselines: copying the input, and a word substitution
+    table learned from the training pairs (`zoo.baselines.SubstitutionTable.fit`, fitted once
+    by the caller and reused for every split).
 
     Args:
-        train_pairs: (Folio, modern) training lines the table is learned from.
+        table: a fitted `zoo.baselines.SubstitutionTable`.
         sources, refs: the evaluated lines.
         with_ci, seed: as `spelling_scores`.
     Returns:
         {"copy": scores, "table": scores}.
     """
-    from zoo.baselines import SubstitutionTable
-
-    table = SubstitutionTable.fit(train_pairs)
     return {"copy": spelling_scores(sources, list(sources), refs, with_ci, seed),
             "table": spelling_scores(sources, [table.translate(s) for s in sources], refs, with_ci, seed)}

@@ -330,14 +330,14 @@ class Classification(_Labelled):
         the majority label of the *training* passages, and the evaluated split's own most
         common label (an oracle: it peeks at the answers' distribution)."""
         from zoo import metrics
+        from zoo.baselines import majority_label
         from zoo.evaluation import classify_passages
 
         rows = self.passages[split]
         pick = O.sample_indices(len(rows), limit, EVAL_SEED)
         texts, truth = [rows[i][0] for i in pick], [rows[i][1] for i in pick]
         preds, _ = classify_passages(self.model, texts, window=self.T - 2)
-        train = [y for _, y in self.passages["train"]]
-        prior = max(set(train), key=train.count)
+        prior = majority_label([y for _, y in self.passages["train"]])
         oracle = max(set(truth), key=truth.count)
         return {"acc": metrics.accuracy(truth, preds),
                 "macro_f1": metrics.macro_f1(truth, preds, list(range(self.num_classes))),
@@ -387,6 +387,7 @@ class Seq2Seq(_Labelled):
         """Greedy outputs vs references (zoo.evaluation.spelling_scores: BLEU / chrF / ROUGE-L,
         exact match, words changed correctly / broken) beside the copy and substitution-table
         baselines scored the same way."""
+        from zoo.baselines import SubstitutionTable
         from zoo.evaluation import spelling_baselines, spelling_scores
         from zoo.generation.seq2seq import Seq2SeqEngine
 
@@ -397,17 +398,15 @@ class Seq2Seq(_Labelled):
             # Read and write whole lines, even past the training length (positions are
             # relative + sinusoidal, so longer lines still decode).
             self._engine = Seq2SeqEngine(self.model, max_encoder_length=2 * self.T)
+            self._table = SubstitutionTable.fit(self.splits["train"][0])   # once, for every split
         ids = [list(x[: 2 * self.T - 1]) for x in inputs]
         hyps = O.decode_many(self.tokenizer, self._engine.generate_ids(ids, max_new_tokens=2 * self.target_length))
         src, refs = [x for x, _ in rows], [y for _, y in rows]
         res = spelling_scores(src, hyps, refs)
-        for base, scores in spelling_baselines(self.splits_train_pairs(), src, refs).items():
+        for base, scores in spelling_baselines(self._table, src, refs).items():
             res.update({f"{base}_{k}": v for k, v in scores.items()})
         res["examples"] = len(refs)
         return res, list(zip(src[:5], hyps[:5], refs[:5]))
-
-    def splits_train_pairs(self):
-        return self.splits["train"][0]
 
     def final_scores(self, split, limit):
         s, examples = self.generation_scores(split, limit)
