@@ -161,3 +161,31 @@ def test_epoch_indices_cover_each_epoch_once():
     idx = np.concatenate([O.epoch_indices(10, 0, s, 5) for s in range(4)])
     assert sorted(idx[:10].tolist()) == list(range(10)) and sorted(idx[10:].tolist()) == list(range(10))
     np.testing.assert_array_equal(O.epoch_indices(10, 0, 3, 5), idx[15:])
+
+
+def test_nsp_pair_texts_are_the_pretraining_pairs():
+    """The NSP baseline reads the same pairs, unmasked, that mlm_nsp_batch draws from one rng."""
+    lines = _works()
+    texts, labels = O.nsp_pair_texts(TOK, lines, 32, 48, np.random.default_rng(9))
+    b = O.mlm_nsp_batch(lines, 32, 48, np.random.default_rng(9), TOK)
+    assert labels == b["nsp_labels"].tolist()
+    for (a, bb), label in zip(texts, labels):
+        wa, ia = re.search(r"(\d) line (\d{3})\n$", a).groups()
+        wb, ib = re.match(r"w(\d) line (\d{3})\n", bb).groups()
+        assert (wb == wa and int(ib) == int(ia) + 1) == bool(label), (a, bb)
+
+
+def test_pair_feature_nsp_finds_a_seam_signal():
+    """The surface baseline learns a planted cue (A ends a clause exactly when B follows)."""
+    from zoo.baselines import PairFeatureNsp
+
+    rng = np.random.default_rng(0)
+    words = ["sea", "king", "love", "night", "sword", "crown"]
+    pairs, labels = [], []
+    for _ in range(400):
+        y = int(rng.random() < 0.5)
+        a = " ".join(rng.choice(words, 4)) + ("," if y else ".")
+        pairs.append((a, " ".join(rng.choice(words, 4))))
+        labels.append(y)
+    clf = PairFeatureNsp().fit(pairs[:300], labels[:300])
+    assert np.mean(np.array(clf.predict(pairs[300:])) == labels[300:]) > 0.95

@@ -4,6 +4,9 @@
   learned nothing but the prior would answer).
 * `NgramClassifier`: logistic regression on TF-IDF byte n-gram counts (scikit-learn),
   trained on the same passages as the neural classifiers.
+* `PairFeatureNsp`: next-sentence prediction from surface features of the pair (word and
+  character-trigram overlap, shared capitalised names, punctuation at the seam, lengths)
+  by logistic regression: how much of NSP a model could get without reading for sense.
 * `SubstitutionTable`: word-level First Folio -> modern spelling, learned from aligned
   training lines: each Folio word is replaced by the modern word it was most often aligned
   with (kept when keeping it was as common); unseen words are copied.
@@ -61,6 +64,48 @@ class NgramClassifier:
 
     def predict(self, texts):
         return [int(y) if hasattr(y, "item") else y for y in self.pipeline.predict(list(texts))]
+
+
+class PairFeatureNsp:
+    """Next-sentence prediction by logistic regression on surface features of (A, B).
+
+    Features: word-set Jaccard overlap, character-trigram cosine, capitalised names shared,
+    A ending a sentence (. ! ?) or a clause (, ; :), B starting upper-case, both lengths.
+
+    >>> pairs = [("He said,", "and then he left."), ("He said,", "THE SEA.")] * 20
+    >>> PairFeatureNsp().fit(pairs, [1, 0] * 20).predict([("She said,", "and so it went.")])
+    [1]
+    """
+
+    @staticmethod
+    def features(a, b):
+        wa, wb = set(a.lower().split()), set(b.lower().split())
+        ga, gb = _trigrams(a), _trigrams(b)
+        dot = sum(n * gb[g] for g, n in ga.items())
+        norm = (sum(n * n for n in ga.values()) * sum(n * n for n in gb.values())) ** 0.5
+        names_a = {w for w in WORD.findall(a) if w[:1].isupper()}
+        names_b = {w for w in WORD.findall(b) if w[:1].isupper()}
+        end = a.rstrip()[-1:]
+        return [len(wa & wb) / max(1, len(wa | wb)), dot / norm if norm else 0.0, len(names_a & names_b),
+                float(end in ".!?"), float(end in ",;:"), float(b.lstrip()[:1].isupper()), len(a), len(b)]
+
+    def fit(self, pairs, labels):
+        """Args: pairs: (A, B) texts; labels: 1 = B follows A, 0 = it does not."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        self.model.fit([self.features(a, b) for a, b in pairs], list(labels))
+        return self
+
+    def predict(self, pairs):
+        return [int(y) for y in self.model.predict([self.features(a, b) for a, b in pairs])]
+
+
+def _trigrams(text):
+    text = text.lower()
+    return collections.Counter(text[i:i + 3] for i in range(len(text) - 2))
 
 
 def aligned_words(source, target):

@@ -5,7 +5,9 @@
   on fixed-seed pairs built exactly as in pretraining (`zoo.data.objectives.mlm_nsp_batch`:
   15% of text bytes selected, 80/10/10; 50/50 next lines vs a line of another work). The NSP
   head is the one saved beside the preset (`nsp_head.weights.npz`); without it NSP is left
-  out. 95% intervals: bootstrap over pairs.
+  out. Beside NSP, a non-neural baseline on the same pairs: logistic regression on surface
+  features of (A, B) trained on 20,480 training-split pairs (`zoo.baselines.PairFeatureNsp`).
+  95% intervals: bootstrap over pairs.
 * Fine-tuned classifiers (task text_classifier: `bert-nano-genre`, `gpt-nano-genre`,
   `llama-nano-genre`, or any keras-hub TextClassifier preset of ours): accuracy and
   macro-F1 on the genre task's validation and test plays (whole plays held out), through
@@ -89,8 +91,11 @@ class UnderstandingSuite(Suite):
         out = {"sequence_length": T, "nsp_head": nsp_head is not None}
         for split in SPLITS:
             lines = O.line_corpus("shakespeare", split, key, tok)
-            mlm_acc, mlm_loss, nsp_acc = [], [], []
+            mlm_acc, mlm_loss, nsp_acc, surface_acc = [], [], [], []
+            surface = _nsp_surface_baseline(tok, key, T)
             for i in range(config["pairs"] // 32):
+                texts, labels = O.nsp_pair_texts(tok, lines, 32, T, np.random.default_rng([seed, i]))
+                surface_acc.extend(float(p == y) for p, y in zip(surface.predict(texts), labels))
                 b = O.mlm_nsp_batch(lines, 32, T, np.random.default_rng([seed, i]), tok)
                 ce, hit, nsp_hit = score({k: tf.constant(v) for k, v in b.items()})
                 w = b["mask_weights"]
@@ -102,6 +107,7 @@ class UnderstandingSuite(Suite):
             out[f"mlm_{split}_loss"] = _ci("mlm_loss", mlm_loss, np.mean, seed)
             if nsp_head is not None:
                 out[f"nsp_{split}_acc"] = _ci("nsp_acc", nsp_acc, np.mean, seed)
+            out[f"nsp_{split}_surface_baseline_acc"] = _ci("nsp_acc", surface_acc, np.mean, seed)
             out[f"{split}_pairs"] = len(nsp_acc)
         return out
 
@@ -160,14 +166,23 @@ class UnderstandingSuite(Suite):
                 "macro_f1": metrics.with_ci("macro_f1", metrics.macro_f1(truth, pred, list(range(n))), *f1_ci)}
 
     def render_extra(self, rows):
-        """The baselines the genre figures must beat, and each model's passages per play."""
-        # Results made before the baselines were scored (stale) have no n-gram figures.
+        """The baselines the NSP and genre figures must beat, and each model's passages per play."""
+        v = metrics.value_of
+        # Results made before the baselines were scored (stale) have no baseline figures.
+        nsp = [r for r in rows if "nsp_test_surface_baseline_acc" in r["metrics"]]
+        lines = []
+        if nsp:
+            m = nsp[0]["metrics"]
+            lines += ["NSP baseline on the same pairs (no neural model): logistic regression on surface "
+                      "features of the pair (word and trigram overlap, shared names, punctuation at the seam, "
+                      f"lengths): test {v(m['nsp_test_surface_baseline_acc']):.3f}, validation "
+                      f"{v(m['nsp_validation_surface_baseline_acc']):.3f} ({m['test_pairs']} pairs of "
+                      f"{m['sequence_length']} tokens; chance is 0.5).", ""]
         genre = [r for r in rows if "genre_test_ngram_acc" in r["metrics"]]
         if not genre:
-            return []
+            return lines
         m = genre[0]["metrics"]
-        v = metrics.value_of
-        lines = ["Genre baselines on the same passages (no neural model):", "",
+        lines += ["Genre baselines on the same passages (no neural model):", "",
                  "| baseline | test acc | test macro-F1 | validation acc | validation macro-F1 |",
                  "|---|---|---|---|---|",
                  f"| majority of the training passages (always '{m.get('train_majority_label')}') | "
@@ -190,6 +205,21 @@ class UnderstandingSuite(Suite):
                 "/".join(str(c) for c in plays[p]["predicted"]) if p in plays else "-"
                 for p in m["genre_test_per_play"]) + " |")
         return lines + [""]
+
+
+@functools.lru_cache(maxsize=4)
+def _nsp_surface_baseline(tokenizer, key, T, pairs=20480):
+    """`zoo.baselines.PairFeatureNsp` fitted on training-split pairs built as in pretraining."""
+    from zoo.baselines import PairFeatureNsp
+    from zoo.data import objectives as O
+
+    lines = O.line_corpus("shakespeare", "train", key, tokenizer)
+    texts, labels = [], []
+    for i in range(pairs // 64):
+        t, y = O.nsp_pair_texts(tokenizer, lines, 64, T, np.random.default_rng([1234, i]))
+        texts += t
+        labels += y
+    return PairFeatureNsp().fit(texts, labels)
 
 
 @functools.lru_cache(maxsize=4)

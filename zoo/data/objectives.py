@@ -218,12 +218,27 @@ def nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, pad_id):
             "nsp_labels": labels, "selectable": text}
 
 
-def mlm_nsp_batch(lines, batch_size, sequence_length, rng, tokenizer, rate=0.15):
-    """NSP pairs with BERT masking applied: the model inputs plus mlm and nsp labels."""
+def nsp_pair_texts(tokenizer, lines, batch_size, sequence_length, rng):
+    """The (A, B) texts and labels of the pairs `mlm_nsp_batch` builds from the same rng
+    state (it draws the pairs first, then the masks): what a non-neural NSP baseline reads."""
+    cls_id, sep_id = _cls_sep_ids(tokenizer)
+    b = nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, tokenizer.pad_token_id)
+    seg, text = b["segment_ids"], b["selectable"]
+    a = decode_many(tokenizer, [ids[t & (s == 0)] for ids, s, t in zip(b["token_ids"], seg, text)])
+    bb = decode_many(tokenizer, [ids[t & (s == 1)] for ids, s, t in zip(b["token_ids"], seg, text)])
+    return list(zip(a, bb)), b["nsp_labels"].tolist()
+
+
+def _cls_sep_ids(tokenizer):
     cls_id = getattr(tokenizer, "cls_token_id", None)
     sep_id = getattr(tokenizer, "sep_token_id", None)
-    cls_id = tokenizer.start_token_id if cls_id is None else cls_id
-    sep_id = tokenizer.end_token_id if sep_id is None else sep_id
+    return (tokenizer.start_token_id if cls_id is None else cls_id,
+            tokenizer.end_token_id if sep_id is None else sep_id)
+
+
+def mlm_nsp_batch(lines, batch_size, sequence_length, rng, tokenizer, rate=0.15):
+    """NSP pairs with BERT masking applied: the model inputs plus mlm and nsp labels."""
+    cls_id, sep_id = _cls_sep_ids(tokenizer)
     pairs = nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, tokenizer.pad_token_id)
     special = special_ids(tokenizer)
     selectable = pairs["selectable"] & ~np.isin(pairs["token_ids"], list(special))
