@@ -122,6 +122,18 @@ def _literature(m):
     return lines + ["", UNITS, ""]
 
 
+def _repetition(m):
+    """Whether the longest run sees a training byte twice (the corpus is read, not recorded)."""
+    from zoo.data import corpora
+    from zoo.scaling.ladder import CORPUS
+
+    train = corpora.split_manifest(CORPUS)["bytes"]["train"]
+    longest = max(p["D"] for p in m["points"])
+    verdict = "no run sees a training byte twice" if longest <= train else \
+        f"the longest run reads the training text {longest / train:.2f} times"
+    return f"{train:,} training bytes; the longest run reads {longest:,}: {verdict}"
+
+
 def render_ladder(m, quick):
     """Markdown lines for one scaling result's metrics."""
     from zoo.scaling.laws import PUBLISHED_EXPONENTS
@@ -135,7 +147,7 @@ def render_ladder(m, quick):
              "",
              f"{len(budgets)} compute budgets C = " + ", ".join(f"{c:.3g}" for c in budgets) + " FLOPs, "
              "several model sizes each, every run trained for D = C / 6N bytes of Shakespeare + the King James "
-             "Bible (8.85 M training bytes: no run sees a byte twice) with a cosine schedule that ends at its own "
+             f"Bible ({_repetition(m)}) with a cosine schedule that ends at its own "
              f"budget. Training time of the runs: {m.get('train_seconds_total', float('nan')):,.0f} s. "
              f"Diverged runs excluded: {len(m['diverged'])}"
              + (" (" + ", ".join(f"{d['model']} at {d['tokens']:,}" for d in m["diverged"]) + ")"
