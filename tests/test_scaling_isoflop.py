@@ -81,3 +81,15 @@ def test_held_out_budget_prediction_beats_naive_baselines():
     assert prev["opt_loss"] > r["measured_opt"]["loss_opt"]
     with pytest.raises(FitError, match="at least 3 budgets"):
         predict_largest_budget(_isoflop_points(budgets=(1e11, 1e12)))
+
+
+def test_held_out_prediction_when_the_law_has_no_finite_optimum(monkeypatch):
+    from zoo.scaling import isoflop
+
+    # A fit whose alpha stopped at 0 (loss independent of N): the law's optimum is taken over the
+    # profile's sizes instead of the closed form, which needs both exponents > 0.
+    flat = {"E": 2.0, "A": 0.5, "B": 50.0, "alpha": 0.0, "beta": 0.3, "loss": 0.0, "n": 10, "at_bound": []}
+    monkeypatch.setattr(isoflop, "fit_chinchilla", lambda *a, **k: flat)
+    r = predict_largest_budget(_isoflop_points())
+    sizes = [p["N"] for p in r["points"]]
+    assert r["methods"]["law"]["N_opt"] == pytest.approx(min(sizes))  # most data wins when N does not matter

@@ -22,6 +22,7 @@ def test_scaling_suite_tiny_isoflop_design(tmp_path, monkeypatch):
     for p in m["points"]:
         assert abs(6 * p["N"] * p["D"] / p["C"] - 1) < 0.5 or p["D"] == 10 * 4 * 128
     assert len(m["isoflop"]["minima"]) == 3 and "a" in m["isoflop"]["ci95"]
+    # Tiny runs may leave a law undetermined (reported, not fatal); the prediction still runs.
     assert set(m["prediction"]["methods"]) == {"law", "loss_vs_data", "previous_best"}
     assert all((tmp_path / p).is_file() for p in m["plots"]) and len(m["plots"]) == 3
     page = (tmp_path / "README.md").read_text()

@@ -183,6 +183,17 @@ def fit_loss_vs_data(D, L) -> dict:
     return {"E": float(p[0]), "B": float(p[1]), "beta": float(p[2])}
 
 
+def _law_optimum(fit, C, N):
+    """The law's optimum at budget C: closed form when both exponents are positive; otherwise
+    (an exponent stopped at 0, so the law has no finite optimum) its lowest value over a dense
+    grid spanning the profile's sizes."""
+    if fit["alpha"] > 0 and fit["beta"] > 0:
+        return compute_optimal(fit, C)
+    grid = np.logspace(np.log10(N.min()), np.log10(N.max()), 200)
+    n = float(grid[int(np.argmin(chinchilla_loss(fit, grid, C / (6.0 * grid))))])
+    return {"N_opt": n, "D_opt": C / (6.0 * n)}
+
+
 def predict_largest_budget(points: Sequence[Mapping], seed: int = 0) -> dict:
     """Fit on every budget but the largest; predict the largest budget's profile and optimum.
 
@@ -211,7 +222,7 @@ def predict_largest_budget(points: Sequence[Mapping], seed: int = 0) -> dict:
     preds = {"law": np.atleast_1d(chinchilla_loss(fit, N, D)),
              "loss_vs_data": _ld(D, ld["E"], ld["B"], ld["beta"]),
              "previous_best": np.full_like(L, previous["loss_opt"])}
-    opt = compute_optimal(fit, C)
+    opt = _law_optimum(fit, C, N)
     opt_loss = {"law": float(chinchilla_loss(fit, opt["N_opt"], opt["D_opt"])),
                 "loss_vs_data": float(preds["loss_vs_data"].min()),
                 "previous_best": previous["loss_opt"]}
