@@ -97,12 +97,14 @@ def _standalone_lines(results, out, base, state, commit):
             same = "identical" if m.get("all_identical") else "NOT identical"
             lines.append(f"- Generation engine vs keras-hub `generate` (same weights, greedy, {same} "
                          f"output): {ratios}" + tail)
-        elif "points" in m and "chinchilla" in m:
-            held = m.get("held_out") or {}
-            lines.append(f"- Scaling ladder ({m.get('family')}): {len(m['points'])} training runs; the fit "
-                         f"on all but the largest rung predicts its losses to "
-                         f"{100 * (held.get('mean_rel_error') or float('nan')):.2f}% mean relative error"
-                         + tail)
+        elif "points" in m and "isoflop" in m:
+            law = ((m.get("prediction") or {}).get("methods") or {})
+            err = {k: 100 * (law.get(k) or {}).get("opt_rel_error", float("nan"))
+                   for k in ("law", "loss_vs_data", "previous_best")}
+            lines.append(f"- Scaling ladder ({m.get('family')}, IsoFLOP): {len(m['points'])} training runs; fitted "
+                         f"on the smaller budgets, L(N, D) predicts the largest budget's optimum loss to "
+                         f"{err['law']:.2f}% (L(D) alone {err['loss_vs_data']:.2f}%, the previous budget's best "
+                         f"{err['previous_best']:.2f}%)" + tail)
     return lines + ([""] if lines else [])
 
 

@@ -34,7 +34,7 @@ from zoo.paths import REPO_ROOT
 PACKAGES = ("tensorflow", "keras", "keras-hub", "tensorflow-text", "numpy", "sacrebleu", "rouge-score",
             "scipy")
 # benchmarks/*.py that render or parse commands but never make a number.
-RENDER_ONLY = ("leaderboard.py", "figures.py", "plots.py", "run.py")
+RENDER_ONLY = ("leaderboard.py", "figures.py", "plots.py", "run.py", "scaling_render.py")
 ROOT = REPO_ROOT  # the tree whose code is fingerprinted (tests point it at a copy)
 
 

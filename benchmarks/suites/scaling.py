@@ -1,15 +1,18 @@
-"""scaling suite: train a model ladder, fit Kaplan and Chinchilla laws, predict held-out sizes.
+"""scaling suite: an IsoFLOP ladder trained here, Chinchilla approaches 2 and 3, a held-out budget.
 
     python benchmarks/run.py --suite scaling --quick [--family gpt|llama]
 
-Trains every (size, token budget) of zoo.scaling.ladder through the recipe trainer
-(finished runs are reused), records final validation bits per byte on the Shakespeare
-validation plays, then fits (a) L = a·X^b for X = parameters, tokens, compute, (b)
-Kaplan L(N) = (N_c/N)^α_N on the largest budget, (c) Chinchilla L(N, D) = E + A/N^α +
-B/D^β (Huber δ=1e-3 on log residuals, L-BFGS-B from a grid) with bootstrap 95%
-intervals, (d) the compute-optimal N*(C), D*(C), and (e) the held-out prediction of
-the largest model from the others. N counts non-embedding parameters, D training
-tokens, C = 6·N·D, and L is in bits per byte (not nats per token as in the papers).
+Trains every (budget C, size N) run of zoo.scaling.ladder's IsoFLOP design through the
+recipe trainer (D = C / 6N tokens each; finished runs are reused), records final validation
+bits per byte (Hamlet, The Tempest, Ruth, Mark), then fits with bootstrap 95% intervals:
+(a) approach 2: a parabola in log N per budget, N_opt ∝ C^a and D_opt ∝ C^b through the
+minima; (b) approach 3: L(N, D) = E + A/N^α + B/D^β (Huber δ=1e-3 on log residuals,
+L-BFGS-B from a grid), with its implied a = β/(α+β), b = α/(α+β); (c) Kaplan L(N) on each
+size's longest run; (d) the held-out budget: fit (b) on the smaller budgets, predict the
+largest budget's profile and optimum beside two naive baselines. N counts non-embedding
+parameters, D training bytes (= tokens), C = 6·N·D, and L is in bits per byte: exponents are
+comparable with the papers' (a change of loss or token unit rescales E, A, B, not α, β, a,
+b), the constants E, A, B are not.
 """
 import math
 import pathlib
@@ -18,8 +21,7 @@ import sys
 import numpy as np
 
 from benchmarks.harness import Suite, register_suite
-
-HELD_OUT_NOTE = "fit on every rung but the largest, then predict the largest rung's losses"
+from benchmarks.scaling_render import render_ladder
 
 
 def _train_rung(model, tokens, seed):
@@ -48,18 +50,53 @@ def _train_rung(model, tokens, seed):
     return result["val_bpb"], result["train_seconds"], False
 
 
-def _held_out(held):
-    out = {k: held[k] for k in ("N_held_out", "points", "mean_abs_error", "mean_rel_error")}
-    out["at_bound"] = held["fit"].get("at_bound", [])
-    return out
+def _with_exponents(N, D, L, **kw):
+    """Approach 3 plus the frontier exponents it implies (a = β/(α+β), b = α/(α+β))."""
+    from zoo.scaling import laws
 
+    fit = laws.fit_chinchilla(N, D, L, **kw)
+    s = fit["alpha"] + fit["beta"]
+    return {**fit, "a": fit["beta"] / s if s > 0 else float("nan"), "b": fit["alpha"] / s if s > 0 else float("nan")}
+
+
+def _approach3(N, D, L, n_resamples, seed):
+    from zoo.scaling import laws
+
+    fit = _with_exponents(N, D, L, seed=seed)
+    # The bootstrap's fast grid plus the full-data optimum as a start, as laws.bootstrap_fit
+    # does for fit_chinchilla itself.
+    ci = laws.bootstrap_fit(_with_exponents, (N, D, L), n_resamples=n_resamples, seed=seed,
+                            grid=laws.BOOTSTRAP_GRID, n_starts=8, init=[fit])
+    return {**fit, "ci95": ci}
+
+
+def _kaplan(points, n_resamples, seed):
+    """Kaplan L(N) on each size's longest run (its most data: closest to the data-unlimited L(N))."""
+    from zoo.scaling import laws
+
+    longest = {}
+    for p in points:
+        if p["N"] not in longest or p["D"] > longest[p["N"]]["D"]:
+            longest[p["N"]] = p
+    N = np.array(sorted(longest), float)
+    L = np.array([longest[n]["loss"] for n in sorted(longest)], float)
+    fit = laws.fit_kaplan(N, L)
+    return {**fit, "D": [longest[n]["D"] for n in sorted(longest)],
+            "ci95": laws.bootstrap_fit(laws.fit_kaplan, (N, L), n_resamples=n_resamples, seed=seed)}
+
+
+def _loss_vs_compute(isoflop):
+    """L_opt(C) = k·C^c through the approach-2 minima (the frontier's loss against compute)."""
+    from zoo.scaling import laws
+
+    return laws.fit_power_law([m["C"] for m in isoflop["minima"]], [m["loss_opt"] for m in isoflop["minima"]])
 
 @register_suite
 class ScalingSuite(Suite):
     name = "scaling"
     title = "Scaling laws"
-    description = ("a ladder of small decoders × token budgets trained here; fitted power laws "
-                   "(bits per byte vs non-embedding parameters N, tokens D, compute C = 6ND)")
+    description = ("an IsoFLOP ladder of small decoders trained here (several sizes N per compute budget "
+                   "C = 6ND); approach-2 and approach-3 fits with bootstrap intervals, a held-out budget")
     standalone = True
     standalone_key = "ladder"
     primary = "held_out_rel_error"
@@ -67,15 +104,18 @@ class ScalingSuite(Suite):
 
     def config(self, quick):
         from zoo.data import corpora
+        from zoo.scaling.ladder import CORPUS, FULL_DESIGN, QUICK_DESIGN
 
-        return {"quick": quick, "bootstrap": 100 if quick else 200,
-                "data_hash": corpora.data_hash("shakespeare")}
+        design = QUICK_DESIGN if quick else FULL_DESIGN
+        return {"quick": quick, "bootstrap": 100 if quick else 200, "data_hash": corpora.data_hash(CORPUS),
+                "design": {f"{c:.3g}": list(v) for c, v in sorted(design.items())}}
 
     def run_standalone(self, config, seed, out_dir):
         from zoo import paths
-        from zoo.registry import ZooError, get_spec
-        from zoo.scaling import laws, plots
-        from zoo.scaling.ladder import ladder
+        from zoo.registry import ZooError
+        from zoo.scaling import isoflop, laws
+        from zoo.scaling import isoflop_plots as plots
+        from zoo.scaling.ladder import ladder, non_embedding_params
 
         # Llama by default: with learned positions, small-batch GPT rungs sit on the unigram
         # plateau for the first ~600 steps whatever their size (measured: every GPT rung at
@@ -84,35 +124,31 @@ class ScalingSuite(Suite):
         if family not in ("gpt", "llama"):
             raise ZooError(f"the scaling ladder exists for families gpt and llama, not '{family}'")
         points, diverged = [], []
-        for model, tokens in ladder(family, config["quick"]):
-            bpb, seconds, cached = _train_rung(model, tokens, seed)
-            spec = get_spec(model)
-            _, n = spec.count_params(spec.config, 288, spec.max_sequence_length)
+        for run in ladder(family, config["quick"]):
+            bpb, seconds, cached = _train_rung(run.model, run.tokens, seed)
             if bpb is None or not math.isfinite(bpb) or bpb <= 0:
-                diverged.append({"model": model, "tokens": tokens})
+                diverged.append({"model": run.model, "tokens": run.tokens, "C": run.budget})
                 continue
-            points.append({"model": model, "N": n, "D": tokens, "C": 6.0 * n * tokens, "loss": bpb,
-                           "train_seconds": seconds})
-        N = np.array([p["N"] for p in points], float)
-        D = np.array([p["D"] for p in points], float)
-        L = np.array([p["loss"] for p in points], float)
+            n = non_embedding_params(run.model)
+            points.append({"model": run.model, "N": n, "D": run.tokens, "C": run.budget,
+                           "C_actual": 6.0 * n * run.tokens, "loss": bpb, "train_seconds": seconds})
         if len(points) < 5:
             raise ZooError(f"scaling: only {len(points)} of {len(points) + len(diverged)} ladder runs ended with a "
                            f"finite loss ({len(diverged)} diverged); the laws need at least 5 points: see the "
                            f"runs in {paths.runs_dir() / 'scaling'}")
+        N = np.array([p["N"] for p in points], float)
+        D = np.array([p["D"] for p in points], float)
+        L = np.array([p["loss"] for p in points], float)
         laws.check_points(N, D, L, 5)
-        top = D == D.max()
+        B = config["bootstrap"]
         fits = {
-            "power_law": lambda: {x: laws.fit_power_law(v, L) for x, v in (("N", N), ("D", D), ("C", 6 * N * D))},
-            "kaplan": lambda: {**laws.fit_kaplan(N[top], L[top]),
-                               "ci95": laws.bootstrap_fit(laws.fit_kaplan, (N[top], L[top]),
-                                                          n_resamples=config["bootstrap"], seed=seed)},
-            "chinchilla": lambda: {**laws.fit_chinchilla(N, D, L, seed=seed),
-                                   "ci95": laws.bootstrap_fit(laws.fit_chinchilla, (N, D, L),
-                                                              n_resamples=config["bootstrap"], seed=seed)},
-            "held_out": lambda: _held_out(laws.held_out_prediction(N, D, L, seed=seed)),
+            "isoflop": lambda: isoflop.fit_isoflop(points, n_resamples=B, seed=seed),
+            "chinchilla": lambda: _approach3(N, D, L, B, seed),
+            "kaplan": lambda: _kaplan(points, B, seed),
+            "prediction": lambda: isoflop.predict_largest_budget(points, seed=seed),
         }
-        out = {"family": family, "points": points, "diverged": diverged}
+        out = {"family": family, "points": points, "diverged": diverged,
+               "train_seconds_total": round(sum(p["train_seconds"] or 0.0 for p in points), 1)}
         for name, fit in fits.items():
             # A law that the measured points cannot support is reported, not fatal: the
             # points and the other fits stay useful.
@@ -121,87 +157,24 @@ class ScalingSuite(Suite):
             except laws.FitError as e:
                 print(f"[scaling] {name} fit failed: {e}", file=sys.stderr)
                 out[name] = {"error": str(e)}
-        if "error" not in out["chinchilla"]:
-            chin = out["chinchilla"]
-            budgets = np.logspace(math.log10(points[0]["C"]), math.log10(points[-1]["C"]) + 2, 5)
-            optimal = laws.compute_optimal(chin, budgets)
-            out["compute_optimal"] = {"C": budgets.tolist(), "N_opt": optimal["N_opt"].tolist(),
-                                      "D_opt": optimal["D_opt"].tolist(),
-                                      "tokens_per_param": optimal["tokens_per_param"].tolist()}
-            plot_dir = pathlib.Path(out_dir) / "plots"
-            plot_dir.mkdir(parents=True, exist_ok=True)
-            plots.plot_loss_vs_params(points, chin, str(plot_dir / f"scaling_{family}_loss_vs_params.png"))
-            plots.plot_isoflop(points, chin, str(plot_dir / f"scaling_{family}_isoflop.png"))
-            out["plots"] = [f"plots/scaling_{family}_loss_vs_params.png", f"plots/scaling_{family}_isoflop.png"]
-        if "error" not in out["held_out"]:
-            out["held_out_rel_error"] = out["held_out"]["mean_rel_error"]
+        if "error" not in out["isoflop"]:
+            out["loss_vs_compute"] = _loss_vs_compute(out["isoflop"])
+        plot_dir = pathlib.Path(out_dir) / "plots"
+        plot_dir.mkdir(parents=True, exist_ok=True)
+        out["plots"] = []
+        chin = out["chinchilla"] if "error" not in out["chinchilla"] else None
+        if "error" not in out["isoflop"]:
+            for kind, draw in (("isoflop", plots.plot_isoflop_profiles), ("frontier", plots.plot_frontier),
+                               ("loss_vs_compute", plots.plot_loss_vs_compute)):
+                rel = f"plots/scaling_{family}_{kind}.png"
+                draw(points, out["isoflop"], chin, str(pathlib.Path(out_dir) / rel))
+                out["plots"].append(rel)
+        if "error" not in out["prediction"]:
+            out["held_out_rel_error"] = out["prediction"]["methods"]["law"]["opt_rel_error"]
         return out
 
     def render_extra(self, rows):
         lines = []
         for r in rows:
-            lines += _render_ladder(r["metrics"], r.get("quick"))
+            lines += render_ladder(r["metrics"], r.get("quick"))
         return lines
-
-
-def _render_ladder(m, quick):
-    from zoo.scaling.laws import PUBLISHED
-
-    lines = [f"### Scaling ladder ({m['family']}, {len(m['points'])} runs{', quick' if quick else ''})", "",
-             "N = non-embedding parameters, D = training tokens, L = validation bits per byte "
-             f"(Hamlet + The Tempest). Diverged runs excluded: {len(m['diverged'])}"
-             + (" (" + ", ".join(f"{d['model']} at {d['tokens']:,}" for d in m["diverged"]) + ")"
-                if m["diverged"] else "") + ".", ""]
-    budgets = sorted({p["D"] for p in m["points"]})
-    sizes = sorted({(p["N"], p["model"]) for p in m["points"]})
-    bpb = {(p["model"], p["D"]): p["loss"] for p in m["points"]}
-    lines += ["| rung | N | " + " | ".join(f"D = {d:,.0f}" for d in budgets) + " |",
-              "|---|---|" + "---|" * len(budgets)]
-    for n, model in sizes:
-        lines.append(f"| {model} | {n:,.0f} | " + " | ".join(
-            f"{bpb[(model, d)]:.4f}" if (model, d) in bpb else "-" for d in budgets) + " |")
-    lines += [""]
-    chin, kap = m["chinchilla"], m["kaplan"]
-    failed = [f"{name} fit failed: {m[name]['error']}" for name in ("power_law", "kaplan", "chinchilla", "held_out")
-              if "error" in m[name]]
-    lines += [f"**{f}**" for f in failed] + ([""] if failed else [])
-    lines += ["| law | constant | this ladder (95% CI) | Kaplan 2020 | Chinchilla 2022 | Epoch 2024 |",
-              "|---|---|---|---|---|---|"]
-    from zoo.scaling.laws import MAX_EXPONENT
-
-    if "error" not in chin:
-        for k in chin.get("at_bound", []):
-            lines += [f"**{k} stopped at its bound {MAX_EXPONENT:g}: these points do not determine it.**", ""]
-    if "error" not in chin:
-        for k in ("E", "A", "B", "alpha", "beta"):
-            lo, hi = chin["ci95"].get(k, [float("nan")] * 2)
-            lines.append(f"| Chinchilla | {k} | {chin[k]:.4g} ({lo:.4g}–{hi:.4g}) | | "
-                         f"{PUBLISHED['chinchilla2022'][k]} | {PUBLISHED['epoch2024'][k]} |")
-    if "error" not in kap:
-        for k in ("alpha_N", "log10_N_c"):
-            lo, hi = kap["ci95"].get(k, [float("nan")] * 2)
-            ref = PUBLISHED["kaplan2020"]["alpha_N"] if k == "alpha_N" else \
-                f"{math.log10(PUBLISHED['kaplan2020']['N_c']):.3f}"
-            lines.append(f"| Kaplan L(N) | {k} | {kap[k]:.4g} ({lo:.4g}–{hi:.4g}) | {ref} | | |")
-    if "error" not in m["power_law"]:
-        for x, f in m["power_law"].items():
-            lines.append(f"| L = a·{x}^b | a, b (r²) | {f['a']:.4g}, {f['b']:.4f} ({f['r2']:.3f}) | | | |")
-    if "compute_optimal" in m:
-        co = m["compute_optimal"]
-        tpp = co["tokens_per_param"]
-        lines += ["", f"Compute-optimal tokens per parameter implied by the fit: {tpp[0]:.3g} (at C = "
-                  f"{co['C'][0]:.3g}) to {tpp[-1]:.3g} (at C = {co['C'][-1]:.3g}); Chinchilla reports about 20."]
-    held = m["held_out"]
-    if "error" not in held:
-        bound = held.get("at_bound") or []
-        lines += ["", f"Held-out prediction ({HELD_OUT_NOTE}; N = {held['N_held_out']:,.0f}): mean absolute "
-                  f"error {held['mean_abs_error']:.4f} bpb, mean relative error {100 * held['mean_rel_error']:.2f}%"
-                  + (f" (that fit's {', '.join(bound)} stopped at the bound {MAX_EXPONENT:g})" if bound else "") + ".",
-                  "", "| D | measured bpb | predicted bpb | rel. error |", "|---|---|---|---|"]
-        for p in held["points"]:
-            lines.append(f"| {p['D']:,.0f} | {p['measured']:.4f} | {p['predicted']:.4f} | "
-                         f"{100 * p['rel_error']:.2f}% |")
-    lines += [""] + [f"![{pl}]({pl})" for pl in m.get("plots", [])] + [""]
-    lines.append("Citations: " + "; ".join(v["cite"] for v in PUBLISHED.values()) + ".")
-    lines.append("")
-    return lines

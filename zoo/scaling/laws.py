@@ -28,6 +28,7 @@ from scipy import optimize, special, stats
 __all__ = [
     "FitError",
     "PUBLISHED",
+    "PUBLISHED_EXPONENTS",
     "DEFAULT_GRID",
     "BOOTSTRAP_GRID",
     "check_points",
@@ -68,6 +69,25 @@ PUBLISHED: dict[str, dict] = {
         "B": 2085.43,
         "alpha": 0.3478,
         "beta": 0.3658,
+        "cite": "Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt (arXiv:2404.10102), Table 1",
+    },
+}
+
+# Published exponents for the leaderboard's literature table (display strings). Exponents only:
+# they survive a change of loss unit (nats -> bits) or token unit (BPE -> bytes), the constants
+# E, A, B do not. a: N_opt ∝ C^a, b: D_opt ∝ C^b, alpha/beta: L(N, D) = E + A/N^α + B/D^β.
+PUBLISHED_EXPONENTS: dict[str, dict] = {
+    "kaplan2020": {
+        "a": "0.73", "b": "0.27", "alpha_N": "0.076",
+        "cite": "Kaplan et al. 2020, Scaling Laws for Neural Language Models, eq. 1.1 and §6.1 (N ∝ C^0.73)",
+    },
+    "chinchilla2022": {
+        "a": "0.49 (approach 2); 0.46 (approach 3)", "b": "0.51 (approach 2); 0.54 (approach 3)",
+        "alpha": "0.34", "beta": "0.28",
+        "cite": "Hoffmann et al. 2022, Training Compute-Optimal LLMs, Table 2 and eq. 10",
+    },
+    "epoch2024": {
+        "a": "0.513 (= β/(α+β))", "b": "0.487 (= α/(α+β))", "alpha": "0.3478", "beta": "0.3658",
         "cite": "Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt (arXiv:2404.10102), Table 1",
     },
 }

@@ -75,6 +75,7 @@ SCHEMA = {
 TYPES = {
     "model": str,
     "init_from": str,
+    "data.corpus": (str, list),  # a list joins corpora split by split (zoo.data.corpora)
     "data.vocabulary_size": int,
     "data.task": str,
     "data.num_classes": int,
