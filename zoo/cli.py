@@ -163,7 +163,7 @@ def take_verbose(argv):
 
 def main(argv=None):
     from zoo import console
-    from zoo.registry import ZooError
+    from zoo.errors import ZooError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # all of benchmarks/run.py's options pass through

@@ -73,7 +73,8 @@ class ScalingSuite(Suite):
 
     def run_standalone(self, config, seed, out_dir):
         from zoo import paths
-        from zoo.registry import ZooError, get_spec
+        from zoo.errors import ZooError
+        from zoo.registry import get_spec
         from zoo.scaling import laws, plots
         from zoo.scaling.ladder import ladder
 

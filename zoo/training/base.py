@@ -22,7 +22,8 @@ import keras
 import tensorflow as tf
 
 from zoo import atomic
-from zoo.registry import ZooError, get_spec
+from zoo.errors import ZooError
+from zoo.registry import get_spec
 from zoo.training import strategies
 from zoo.training.progress import Progress
 from zoo.training.schedule import WarmupCosine

@@ -36,7 +36,8 @@ from zoo.presets import write_preset
 from zoo import atomic, paths
 from zoo.data import objectives as O
 from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
-from zoo.registry import ZooError, get_spec
+from zoo.errors import ZooError
+from zoo.registry import get_spec
 from zoo.training.base import BaseTrainer
 from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
 from zoo.training.token_count import training_token_counts

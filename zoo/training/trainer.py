@@ -19,7 +19,7 @@ from zoo.data import pipeline
 from zoo.data.tokenizers import build_tokenizer
 from zoo.evaluation import causal_nll
 from zoo.presets import write_preset
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 from zoo.training.base import BaseTrainer
 from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
 from zoo.training.step import make_train_step
