@@ -188,9 +188,9 @@ def test_recipe_switch_trains_like_full_logits(tmp_path):
 def test_throughput_suite_registered_and_renders():
     """The throughput suite is standalone and renders its tables from a result alone."""
     from benchmarks import training_speed as ts
-    from benchmarks.harness import SUITES, _load_suites
+    from benchmarks.suites import load_suites
 
-    _load_suites()
+    SUITES = load_suites()
     suite = SUITES["throughput"]
     assert suite.standalone and suite.standalone_key == "keras-hub-gpt2-shape"
     assert set(suite.config(True)["contenders"]) <= set(ts.CONTENDERS)

@@ -205,7 +205,7 @@ def test_imports_run_downward():
     assert upward_imports(import_graph()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="harness <-> leaderboard <-> figures; trainer <-> objective_trainer")
+@pytest.mark.xfail(strict=True, reason="trainer <-> objective_trainer")
 def test_no_import_cycles():
     assert cycles(import_graph()) == []
 

@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 
 HELD_OUT_NOTE = "fit on every rung but the largest, then predict the largest rung's losses"
 

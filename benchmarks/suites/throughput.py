@@ -10,7 +10,7 @@ bf16 matmul peaks, MFU, peak memory per contender process, a validation-loss che
 fastest setting against float32, and a profiled step-time breakdown. The method is in
 benchmarks/training_speed.py (which also prints the same tables standalone).
 """
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 
 
 @register_suite
