@@ -98,7 +98,7 @@ class ModelEntry:
             return
         if self.spec is None or not self.spec.default_recipe:
             raise ZooError(f"'{self.ref}' has no trained preset and no CPU recipe to train it")
-        from zoo.training.trainer import train_recipe
+        from zoo.training.run import train_recipe
 
         print(f"[harness] {self.key}: no trained preset, training recipes/{self.spec.default_recipe}.yaml",
               file=sys.stderr, flush=True)

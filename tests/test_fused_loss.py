@@ -170,7 +170,7 @@ def test_recipe_switch_trains_like_full_logits(tmp_path):
     import json
 
     from zoo.training.recipe import load_recipe
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     assert load_recipe("gpt-nano")["train"]["fused_loss"] is False
     tiny = ["train.steps=3", "train.warmup_steps=1", "train.batch_size=2", "data.sequence_length=16",

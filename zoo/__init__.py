@@ -32,7 +32,7 @@ def describe(name):
 
 
 def train(recipe, overrides=(), out=None, resume=False):
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     return train_recipe(recipe, overrides=overrides, out=out, resume=resume)
 

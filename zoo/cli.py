@@ -48,7 +48,7 @@ def cmd_show(args):
 
 
 def cmd_train(args):
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     if args.workers and args.workers > 1:
         from zoo.training.launch import launch_workers

@@ -7,7 +7,7 @@ A subclass builds its model and data in `_build()` (calling `_setup_runtime()` f
 its dataset and a step function returning `(loss, grad_norm, {name: mean})`.
 
 Example (the subclasses are what you use):
->>> from zoo.training.trainer import train_recipe
+>>> from zoo.training.run import train_recipe
 >>> result = train_recipe("gpt-nano", overrides=["train.steps=20", "train.warmup_steps=2"],
 ...                       out="/tmp/zoo-run")
 """
