@@ -443,7 +443,7 @@ _SHAPE_KEYS = ("vocabulary_size", "num_layers", "num_heads", "num_query_heads", 
                "use_gated_activation", "tie_embedding_weights", "num_segments")
 
 
-def load_backbone_weights(model, init, spec, quiet=False):
+def load_backbone_weights(model, init, spec):
     """Copy the backbone weights of the init preset into `model`, after checking family and shape."""
     import keras_hub
 
@@ -452,8 +452,9 @@ def load_backbone_weights(model, init, spec, quiet=False):
     check_init_family(init, spec, "init_from")
     preset = init_preset_dir(init)
     if not is_trained_preset(preset):  # zoo.training.run.train_recipe trains it first
+        recipe = get_spec(init).default_recipe or "RECIPE"
         raise ZooError(f"init_from '{init}' has no trained preset in {preset.parent}: train it first "
-                       f"(zoo train {init}) or point init_from at a preset")
+                       f"(zoo train {recipe}) or point init_from at a preset")
     if family_of_preset(preset) != spec.family:
         raise ZooError(f"init_from '{init}' ({preset}) is a {family_of_preset(preset)} preset; {spec.name} "
                        f"is a {spec.family} model: fine-tune from a {spec.family} preset")
@@ -498,7 +499,7 @@ class ObjectiveTrainer(BaseTrainer):
         with self.strategy.scope():
             self.model = self.objective.build()
             if r.get("init_from"):
-                self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec, self.quiet)
+                self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec)
             self.variables = self.objective.variables()
             self._setup_optimizer(self.variables, ["bias", "gamma", "beta", "scale", "layer_norm", "layernorm",
                                                    "embeddings"])
