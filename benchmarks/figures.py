@@ -20,8 +20,9 @@ import os
 import pathlib
 import re
 
-from zoo.metrics import value_of
+from benchmarks.results import load_results, page_commit, run_cell, tokens_cell
 from zoo import atomic
+from zoo.metrics import value_of
 
 BLOCK = re.compile(r"(?P<head><!-- zoo:(?P<name>[a-z]+):begin -->\n)(?P<body>.*?)(?P<tail><!-- zoo:(?P=name):end -->)",
                    re.S)
@@ -60,8 +61,6 @@ def _link(r, out, base):
 
 
 def _table(title, suite, columns, results, out, base, state, commit):
-    from benchmarks.leaderboard import run_cell, tokens_cell
-
     rows = [r for r in results if r["suite"] == suite and not r.get("standalone")
             and value_of(r["metrics"].get(columns[0][1])) is not None]
     if not rows:
@@ -80,8 +79,6 @@ def _table(title, suite, columns, results, out, base, state, commit):
 
 def _standalone_lines(results, out, base, state, commit):
     """One line each for the throughput, engine-vs-keras-hub and scaling results."""
-    from benchmarks.leaderboard import run_cell
-
     lines = []
     for r in sorted((r for r in results if r.get("standalone")), key=lambda r: r["_file"]):
         m, cpu = r["metrics"], ((r.get("provenance") or {}).get("cpu") or {})
@@ -110,9 +107,7 @@ def _standalone_lines(results, out, base, state, commit):
 
 def figures_block(out, base):
     """The figures block's text, from the results under `out` (links relative to `base`)."""
-    from benchmarks.leaderboard import _load, page_commit
-
-    results, _ = _load(out)
+    results, _ = load_results(out)
     state = None  # judged on the results alone (see the module docstring)
     commit, n = page_commit(results)
     unknown = sum(1 for r in results if not (r.get("provenance") or {}).get("code_fingerprint"))

@@ -290,7 +290,7 @@ def compare_in_fresh_process(which="decoder", **kwargs):
     import sys
     import tempfile
 
-    from zoo.registry import lookup
+    from zoo.errors import lookup
 
     lookup(COMPARISONS, which, "comparison")
     with tempfile.NamedTemporaryFile(suffix=".json") as f:

@@ -1,6 +1,7 @@
-"""The benchmark harness: suite registry, model resolution (train if missing), result cache.
+"""The benchmark harness: runs suites, resolves models (trains if missing), caches results.
 
-A suite is one file in benchmarks/suites/ that registers a `Suite` subclass. Results go
+A suite is one file in benchmarks/suites/ that registers a `Suite` subclass
+(benchmarks.suite). Results go
 to `<out>/results/<suite>/<model>.json`. The cache key has two parts: the inputs (suite,
 config, weights hash, seed: `inputs_hash`) and the code that makes the result
 (`provenance.code_fingerprint`). A result with the same inputs and code is reused
@@ -12,69 +13,19 @@ Example:
 >>> run_suites(["lm"], ["gpt-nano"], quick=True)
 """
 import hashlib
-import inspect
 import json
 import pathlib
 import sys
 import time
 
-from benchmarks.provenance import code_fingerprint, provenance
+from benchmarks.leaderboard import write_leaderboard
+from benchmarks.provenance import provenance
+from benchmarks.results import DEFAULT_OUT
+from benchmarks.suite import SUITES, suite_code
+from benchmarks.suites import load_suites
 from zoo import atomic, paths
-from zoo.registry import ZooError, did_you_mean, get_spec, list_models, lookup
-
-SUITES = {}
-DEFAULT_OUT = paths.REPO_ROOT / "leaderboard"
-
-
-def register_suite(cls):
-    SUITES[cls.name] = cls()
-    return cls
-
-
-def _load_suites():
-    import benchmarks.suites  # noqa: F401  (each module registers itself)
-
-
-class Suite:
-    """Base class: subclasses set name, families, primary, higher_is_better, and run()."""
-
-    name = ""
-    families = ("gpt", "llama")
-    # A standalone suite measures its own models (a training ladder, a fixed benchmark
-    # shape): it runs once per invocation, not once per --models entry. A per-model suite
-    # may also define run_standalone(config, seed, out) (and standalone_config(quick)) for
-    # a part that runs once, e.g. the engine-vs-keras-hub comparison.
-    standalone = False
-    standalone_key = ""
-    primary = ""
-    higher_is_better = {}
-    title = ""
-    description = ""
-
-    def config(self, quick):
-        return {}
-
-    tasks = None  # e.g. ("causal_lm",); None: any task of the listed families
-
-    def applies_to(self, entry):
-        return entry.family in self.families and (self.tasks is None or entry.task in self.tasks)
-
-    def covers(self):
-        covers = "families " + ", ".join(self.families)
-        return covers + (" (tasks " + ", ".join(self.tasks) + ")" if self.tasks else "")
-
-    def skip_reason(self, entry):
-        return f"suite does not apply to family '{entry.family}', task '{entry.task}'; it covers {self.covers()}"
-
-    def run(self, entry, config, seed):
-        raise NotImplementedError
-
-    def standalone_parts(self):
-        """The once-per-run parts, {result key: (config(quick) -> dict, run(config, seed, out)
-        -> metrics)}: by default one, `standalone_key`, from `standalone_config` (else
-        `config`) and `run_standalone`. A suite with several comparisons lists each (one
-        result file and cache entry per part)."""
-        return {self.standalone_key: (getattr(self, "standalone_config", self.config), self.run_standalone)}
+from zoo.errors import ZooError, did_you_mean, lookup
+from zoo.registry import get_spec, list_models
 
 
 def training_token_counts(meta):
@@ -147,7 +98,7 @@ class ModelEntry:
             return
         if self.spec is None or not self.spec.default_recipe:
             raise ZooError(f"'{self.ref}' has no trained preset and no CPU recipe to train it")
-        from zoo.training.trainer import train_recipe
+        from zoo.training.run import train_recipe
 
         print(f"[harness] {self.key}: no trained preset, training recipes/{self.spec.default_recipe}.yaml",
               file=sys.stderr, flush=True)
@@ -219,11 +170,6 @@ def config_hash(inputs, code):
         code: code_fingerprint(...) of the suite.
     """
     return _hash({"inputs": inputs, "code": code})
-
-
-def suite_code(suite):
-    """The fingerprint of the code that makes `suite`'s results (see benchmarks.provenance)."""
-    return code_fingerprint(inspect.getsourcefile(type(suite)))
 
 
 def result_path(out, suite, key):
@@ -305,7 +251,7 @@ def default_models():
 
 
 def resolve_suites(names):
-    _load_suites()
+    load_suites()
     if names == ["all"]:
         return list(SUITES.values())
     return [lookup(SUITES, n, "suite") for n in names]
@@ -327,7 +273,6 @@ def resolve_models(refs):
 
 
 def _run_standalone(suite, out, quick, force, seed, family, keep_stale=False):
-    from benchmarks.leaderboard import write_leaderboard
 
     written = []
     for part, (make_config, run) in suite.standalone_parts().items():
@@ -366,7 +311,6 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
         family: the model family for suites that build their own models (scaling).
         keep_stale: keep cached results made by other code (the leaderboard marks them stale).
     """
-    from benchmarks.leaderboard import write_leaderboard
 
     out = pathlib.Path(out) if out else DEFAULT_OUT
     if family is not None:

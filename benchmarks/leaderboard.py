@@ -13,12 +13,14 @@ Example:
 >>> from benchmarks.leaderboard import write_leaderboard
 >>> write_leaderboard("leaderboard")
 """
-import collections
-import json
 import pathlib
 
-from zoo.metrics import competition_ranks, shared_metric_win_rate, value_of
+from benchmarks.results import (DEFAULT_OUT, format_value, load_results, page_commit, result_sha, result_task,
+                                run_cell, status, tokens_cell)
+from benchmarks.suite import SUITES, suite_code
+from benchmarks.suites import load_suites
 from zoo import atomic
+from zoo.metrics import competition_ranks, shared_metric_win_rate, value_of
 
 HEADER = """# zoo leaderboard
 
@@ -33,88 +35,12 @@ TASK_TITLES = {"causal_lm": "causal language models", "masked_lm": "masked langu
 MIN_RIVALS = 2
 
 
-# --------------------------------------------------------------------------- loading
-def _load(out):
-    """(results with metrics, skip records) found under <out>/results/; each result gets its
-    path relative to <out> as "_file"."""
-    results, skips = [], []
-    out = pathlib.Path(out)
-    for path in sorted((out / "results").glob("*/*.json")):
-        try:
-            data = json.loads(path.read_text())
-        except ValueError:
-            continue
-        if isinstance(data, dict) and "metrics" in data:
-            data["_file"] = str(path.relative_to(out))
-            results.append(data)
-        elif isinstance(data, dict) and "skipped" in data:
-            skips.append(data)
-    return results, skips
-
-
-def result_task(r):
-    """The task of a result's model: recorded in model_info, else from the registry."""
-    info = r.get("model_info") or {}
-    if info.get("task"):
-        return info["task"]
-    from zoo.registry import list_models
-
-    specs = {s.name: s for s in list_models()}
-    spec = specs.get(r["model"])
-    return spec.task if spec else "other"
-
-
 # --------------------------------------------------------------------------- provenance
 def code_state(suites):
     """The checkout the page is rendered in: git state and each suite's code fingerprint."""
-    from benchmarks.harness import suite_code
     from benchmarks.provenance import git_state
 
     return {"git": git_state(), "codes": {name: suite_code(s) for name, s in suites.items()}}
-
-
-def _sha(r):
-    return ((r.get("provenance") or {}).get("git") or {}).get("sha") or "?"
-
-
-def page_commit(results):
-    """The commit most results were made at (the page's commit), and how many were."""
-    counts = collections.Counter(_sha(r) for r in results)
-    if not counts:
-        return None, 0
-    sha, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-    return sha, n
-
-
-def status(r, state, commit):
-    """How a result differs from the page's code: a list of short flags ([] = none).
-
-    Args:
-        r: a result.
-        state: code_state(...) of the checkout; None: judge the result alone (a result
-            without a code fingerprint is still stale, one with a fingerprint is not
-            compared with any code).
-        commit: the page's commit (page_commit).
-    """
-    prov = r.get("provenance") or {}
-    flags = []
-    made_by = prov.get("code_fingerprint")
-    if made_by is None:
-        flags.append("stale (no code fingerprint)")
-    elif state is not None and made_by != state["codes"].get(r["suite"]):
-        flags.append("stale")
-    if _sha(r) != commit:
-        flags.append("other commit")
-    if (prov.get("git") or {}).get("dirty"):
-        flags.append("dirty tree")
-    return flags
-
-
-def run_cell(r, state, commit):
-    """The `run` column: commit, quick, and the flags of `status`."""
-    parts = [_sha(r)[:8]] + (["quick"] if r.get("quick") else [])
-    flags = status(r, state, commit)
-    return " ".join(parts) + ("" if not flags else " — " + ", ".join(f"**{f}**" for f in flags))
 
 
 def _summary(results, state):
@@ -141,38 +67,6 @@ def _summary(results, state):
 
 
 # --------------------------------------------------------------------------- cells and tables
-def _fmt(v):
-    if isinstance(v, dict) and "value" in v:
-        ci = v.get("ci95")
-        if ci and all(c == c for c in ci):
-            half = (ci[1] - ci[0]) / 2
-            return f"{v['value']:.3f} ± {half:.3f}"
-        return f"{v['value']:.3f}"
-    if isinstance(v, float):
-        return f"{v:.3f}" if abs(v) < 1000 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return "" if v is None else str(v)
-
-
-def tokens_cell(r):
-    """Training tokens without padding, with the padded count beside it where they differ.
-
-    Results made before unpadded counts were recorded hold the padded count for models not
-    trained on packed causal-LM windows; they are shown as such.
-    """
-    info = r.get("model_info") or {}
-    tokens = info.get("training_tokens")
-    if "training_tokens_padded" not in info:  # older results: one figure
-        if tokens is None or result_task(r) == "causal_lm":
-            return _fmt(tokens)
-        return f"{tokens:,} incl. padding"
-    padded = info["training_tokens_padded"]
-    if tokens is None:
-        return "" if padded is None else f"{padded:,} incl. padding"
-    return _fmt(tokens) + (f" ({padded:,} padded)" if padded not in (None, tokens) else "")
-
-
 def _skip_lines(skips):
     """One line per suite: the models it does not apply to, grouped by family and task."""
     if not skips:
@@ -196,8 +90,8 @@ def _suite_table(suite, rows, state, commit):
     for r in rows:
         m, info = r["metrics"], r.get("model_info", {})
         params = info.get("parameters") or m.get("parameters")
-        lines.append(f"| {r['model']} | " + " | ".join(_fmt(m.get(c)) for c in cols)
-                     + f" | {_fmt(params)} | {tokens_cell(r)} | {run_cell(r, state, commit)} |")
+        lines.append(f"| {r['model']} | " + " | ".join(format_value(m.get(c)) for c in cols)
+                     + f" | {format_value(params)} | {tokens_cell(r)} | {run_cell(r, state, commit)} |")
     lines.append("")
     return lines
 
@@ -289,17 +183,15 @@ def _provenance_lines(results, state, commit):
         prov = r.get("provenance") or {}
         git = prov.get("git") or {}
         flags = status(r, state, commit)
-        lines.append(f"| [{r['suite']}/{r['model']}]({r['_file']}) | {_sha(r)[:8]} | "
+        lines.append(f"| [{r['suite']}/{r['model']}]({r['_file']}) | {result_sha(r)[:8]} | "
                      f"{'dirty' if git.get('dirty') else 'clean'} | {prov.get('code_fingerprint') or '—'} | "
                      f"{', '.join(flags) or 'current'} | `{prov.get('command', '?')}` | {prov.get('utc', '?')} |")
     return lines + [""]
 
 
 def render(out):
-    from benchmarks.harness import SUITES, _load_suites
-
-    _load_suites()
-    results, skips = _load(out)
+    load_suites()
+    results, skips = load_results(out)
     state = code_state(SUITES)
     commit, _ = page_commit(results)
     by_suite, skipped = {}, {}
@@ -339,8 +231,6 @@ def write_leaderboard(out=None):
     Args:
         out: the leaderboard directory.
     """
-    from benchmarks.harness import DEFAULT_OUT
-
     out = pathlib.Path(out) if out else DEFAULT_OUT
     path = out / "README.md"
     atomic.write_text(path, render(out))

@@ -6,9 +6,9 @@ leaderboard flags results whose fingerprint is not today's). What it hashes:
 
 * every `zoo/**/*.py` (models, data, metrics library, generation, training: a result
   depends on how the preset is loaded, tokenized, decoded and scored);
-* every `benchmarks/*.py` the harness runs (harness, metrics, provenance, the speed
-  helpers), but not the renderers and the command line (`leaderboard.py`, `plots.py`,
-  `run.py`: they draw results, they do not make them);
+* every `benchmarks/*.py` the harness runs (harness, suite, provenance, the speed
+  helpers) and every module of a benchmark package (`benchmarks/throughput/`), but not the renderers and the command line (`leaderboard.py`, `figures.py`,
+  `plots.py`, `results.py`, `run.py`: they read and draw results, they do not make them);
 * the suite's own file (`benchmarks/suites/<name>.py`), not the other suites;
 * the versions of the packages in PACKAGES (TensorFlow, Keras, keras-hub, tf-text,
   and the metric libraries numpy, sacrebleu, rouge-score, scipy).
@@ -34,7 +34,7 @@ from zoo.paths import REPO_ROOT
 PACKAGES = ("tensorflow", "keras", "keras-hub", "tensorflow-text", "numpy", "sacrebleu", "rouge-score",
             "scipy")
 # benchmarks/*.py that render or parse commands but never make a number.
-RENDER_ONLY = ("leaderboard.py", "figures.py", "plots.py", "run.py", "scaling_render.py")
+RENDER_ONLY = ("leaderboard.py", "figures.py", "plots.py", "results.py", "run.py", "scaling_render.py")
 ROOT = REPO_ROOT  # the tree whose code is fingerprinted (tests point it at a copy)
 
 
@@ -48,6 +48,8 @@ def code_files(suite_file=None, root=None):
     root = pathlib.Path(root or ROOT)
     files = set(root.glob("zoo/**/*.py"))
     files |= {p for p in root.glob("benchmarks/*.py") if p.name not in RENDER_ONLY}
+    # Packages of benchmark code (benchmarks/throughput/) make numbers; suites are apart.
+    files |= {p for p in root.glob("benchmarks/*/**/*.py") if p.relative_to(root).parts[1] != "suites"}
     if suite_file:
         path = pathlib.Path(suite_file)
         files.add(path if path.is_absolute() else root / path)

@@ -46,7 +46,7 @@ def main(argv=None):
         console.set_verbose()
     console.import_tensorflow()
     from benchmarks.harness import run_suites
-    from zoo.registry import ZooError
+    from zoo.errors import ZooError
 
     try:
         paths = run_suites(args.suite.split(","), args.models.split(",") if args.models else None,

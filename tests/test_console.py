@@ -30,8 +30,8 @@ def test_bench_error_is_the_only_stderr_line(tmp_path):
     assert r.stderr.splitlines() == [r.stderr.strip()] and r.stderr.startswith("error:"), r.stderr
 
 
-def test_training_speed_worker_log_has_no_startup_lines(tmp_path):
-    from benchmarks.training_speed import WorkerProcess
+def test_throughput_worker_log_has_no_startup_lines(tmp_path):
+    from benchmarks.throughput.worker import WorkerProcess
 
     w = WorkerProcess("quiet", str(tmp_path))
     w.close()  # the worker imports TensorFlow before it reads its first command ("quit")

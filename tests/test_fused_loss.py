@@ -170,7 +170,7 @@ def test_recipe_switch_trains_like_full_logits(tmp_path):
     import json
 
     from zoo.training.recipe import load_recipe
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     assert load_recipe("gpt-nano")["train"]["fused_loss"] is False
     tiny = ["train.steps=3", "train.warmup_steps=1", "train.batch_size=2", "data.sequence_length=16",
@@ -187,28 +187,29 @@ def test_recipe_switch_trains_like_full_logits(tmp_path):
 
 def test_throughput_suite_registered_and_renders():
     """The throughput suite is standalone and renders its tables from a result alone."""
-    from benchmarks import training_speed as ts
-    from benchmarks.harness import SUITES, _load_suites
+    from benchmarks.suites import load_suites
+    from benchmarks.throughput.contenders import CONTENDERS, SHAPE
+    from benchmarks.throughput.breakdown import CATEGORIES, classify_op
 
-    _load_suites()
+    SUITES = load_suites()
     suite = SUITES["throughput"]
     assert suite.standalone and suite.standalone_key == "keras-hub-gpt2-shape"
-    assert set(suite.config(True)["contenders"]) <= set(ts.CONTENDERS)
-    assert ts.classify_op("gradient_tape/gpt2_causal_lm/token_embedding/Tensordot/MatMul") == "lm_head_loss"
-    assert ts.classify_op("gpt2_causal_lm/gpt2_backbone/token_embedding/GatherV2") == "other"
-    assert ts.classify_op("lm_head_loss/MatMul_3") == "lm_head_loss"
-    assert ts.classify_op("gpt2_backbone/transformer_layer_0/self_attention/einsum/Einsum") == "attention"
-    assert ts.classify_op("gpt2_backbone/transformer_layer_0/self_attention_layer_norm/mul") == "layer_norms"
-    assert ts.classify_op("gpt2_backbone/transformer_layer_1/feedforward_output_dense/MatMul") == "mlp"
-    assert ts.classify_op("adam_w/Sqrt") == "optimizer"
+    assert set(suite.config(True)["contenders"]) <= set(CONTENDERS)
+    assert classify_op("gradient_tape/gpt2_causal_lm/token_embedding/Tensordot/MatMul") == "lm_head_loss"
+    assert classify_op("gpt2_causal_lm/gpt2_backbone/token_embedding/GatherV2") == "other"
+    assert classify_op("lm_head_loss/MatMul_3") == "lm_head_loss"
+    assert classify_op("gpt2_backbone/transformer_layer_0/self_attention/einsum/Einsum") == "attention"
+    assert classify_op("gpt2_backbone/transformer_layer_0/self_attention_layer_norm/mul") == "layer_norms"
+    assert classify_op("gpt2_backbone/transformer_layer_1/feedforward_output_dense/MatMul") == "mlp"
+    assert classify_op("adam_w/Sqrt") == "optimizer"
     row = dict(label="x", kind="ours", loss="fused", jit=False, precision="float32", tok_s=2.0, tok_s_min=1.0,
                tok_s_max=3.0, cpu_seconds_per_step=1.0, mfu_fp32=0.5, mfu_bf16=0.25, peak_rss_mb=100.0,
                peak_rss_rise_mb=10.0, ratio_vs_keras_hub=1.5, cpu_ratio_vs_keras_hub=1.4, step_seconds=1.0)
-    result = {"shape": ts.SHAPE, "params": {"total": 5e6, "flops_params": 4e6},
+    result = {"shape": SHAPE, "params": {"total": 5e6, "flops_params": 4e6},
               "peak_flops": {"fp32": 1e11, "bf16": 2e11},
               "contenders": {"keras_hub_fit": dict(row, label="keras-hub fit"), "zoo_auto_fused": row},
               "best": "zoo_auto_fused", "fp32_ours": "zoo_fp32", "bf16_instructions": True,
-              "quality": {}, "breakdown": {"zoo_auto_fused": {c: {"share": 1 / 6, "ms": 10.0} for c in ts.CATEGORIES}}}
+              "quality": {}, "breakdown": {"zoo_auto_fused": {c: {"share": 1 / 6, "ms": 10.0} for c in CATEGORIES}}}
     metrics = {"speedup_vs_keras_hub": 1.5, "fp32_speedup_vs_keras_hub": None, "benchmark": result}
     text = "\n".join(suite.render_extra([{"model": "keras-hub-gpt2-shape", "metrics": metrics, "quick": True}]))
     assert "| keras-hub fit |" in text and "1.50" in text and "lm_head_loss" in text

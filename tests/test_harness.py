@@ -19,7 +19,7 @@ TIMING_KEYS = {"speed", "tokens_per_s_b1"}
 def presets(tmp_path_factory):
     """Four tiny trained presets (keras-hub preset directories exported by our trainer)."""
     from tests.test_recipes import small_corpus
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     root = tmp_path_factory.mktemp("presets")
     corpus = small_corpus(root)

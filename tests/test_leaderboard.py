@@ -14,9 +14,10 @@ from zoo.paths import REPO_ROOT
 @pytest.fixture
 def counting_suite():
     """A registered suite whose run() counts its calls (no model is loaded)."""
-    from benchmarks.harness import SUITES, Suite, _load_suites
+    from benchmarks.suite import Suite
+    from benchmarks.suites import load_suites
 
-    _load_suites()
+    SUITES = load_suites()
 
     class Counting(Suite):
         name = "counting"
@@ -118,9 +119,10 @@ def test_fingerprint_covers_zoo_the_suite_and_harness_not_the_renderers(code_cop
 
 # --------------------------------------------------------------------------- the page
 def _result(suite, model, metrics, task, sha="a" * 40, dirty=False, code="current", tokens=None):
-    from benchmarks.harness import SUITES, _load_suites, suite_code
+    from benchmarks.suite import suite_code
+    from benchmarks.suites import load_suites
 
-    _load_suites()
+    SUITES = load_suites()
     prov = {"git": {"sha": sha, "dirty": dirty}, "command": "run.py", "utc": "2026-01-01T00:00:00Z"}
     if code == "current":
         prov["code_fingerprint"] = suite_code(SUITES[suite])
@@ -151,10 +153,10 @@ def _genre(v):
 
 
 def test_win_rates_stay_within_a_task_over_shared_metrics_with_two_rivals(tmp_path):
-    from benchmarks.harness import SUITES, _load_suites
+    from benchmarks.suites import load_suites
     from benchmarks.leaderboard import render, task_win_rates
 
-    _load_suites()
+    SUITES = load_suites()
     results = [_result("lm", m, _lm(v), "causal_lm") for m, v in (("a", 2.4), ("b", 2.6), ("c", 2.8))]
     results.append(_result("generation", "a", {"rouge_l": 1.0}, "causal_lm"))
     results.append(_result("generation", "b", {"rouge_l": 5.0}, "causal_lm"))

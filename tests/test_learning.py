@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from zoo.registry import MODELS, get_spec, register
-from zoo.training.trainer import train_recipe
+from zoo.training.run import train_recipe
 
 TEXT = ("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n"
         "The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles\n")

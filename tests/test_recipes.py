@@ -20,7 +20,7 @@ def test_there_are_recipes():
 def test_recipe_smoke(name, tmp_path):
     """Every recipe trains a few steps under a tiny override and saves a loadable preset."""
     from zoo.hub import load_preset
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     objective = load_recipe(name)["data"]["objective"]
     result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}"]
@@ -124,7 +124,7 @@ def test_overrides_and_token_budget():
 def test_subword_tokenizer_is_trained_and_saved_with_the_model(tmp_path, kind, size):
     from zoo.data.tokenizers import decode, encode
     from zoo.hub import load_preset
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     result = train_recipe("gpt-nano", overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}",
                                                          f"data.tokenizer={kind}", f"data.vocabulary_size={size}"],

@@ -207,9 +207,10 @@ def test_generation_suite_runs_and_renders_the_seq2seq_part(tmp_path, monkeypatc
     JSON and the leaderboard table."""
     import json
 
-    from benchmarks.harness import SUITES, _load_suites, _run_standalone
+    from benchmarks.harness import _run_standalone
+    from benchmarks.suites import load_suites
 
-    _load_suites()
+    SUITES = load_suites()
     suite = SUITES["generation"]
     assert list(suite.standalone_parts()) == ["engine-vs-keras-hub", "seq2seq-engine-vs-keras-hub"]
     tiny = dict(TINY_T5, batch_sizes=[1])

@@ -147,7 +147,7 @@ def test_nan_loss_stops_with_one_line(tmp_path):
 
 
 def test_gradient_accumulation_matches_full_batch(tmp_path):
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     corpus = small_corpus(tmp_path)
     cfg = BASE + [f"data.corpus={corpus}"]

@@ -14,7 +14,9 @@ from zoo import console  # noqa: E402
 
 console.quiet_environment()  # before anything imports TensorFlow; subprocesses inherit it
 
-from zoo.registry import ZooError, get_spec, list_models  # noqa: E402
+from zoo import models  # noqa: E402,F401  (adds the loader of the model families to the registry)
+from zoo.errors import ZooError  # noqa: E402
+from zoo.registry import get_spec, list_models  # noqa: E402
 
 
 def get(name, trained=None):
@@ -30,7 +32,7 @@ def describe(name):
 
 
 def train(recipe, overrides=(), out=None, resume=False):
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     return train_recipe(recipe, overrides=overrides, out=out, resume=resume)
 

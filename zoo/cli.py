@@ -48,7 +48,7 @@ def cmd_show(args):
 
 
 def cmd_train(args):
-    from zoo.training.trainer import train_recipe
+    from zoo.training.run import train_recipe
 
     if args.workers and args.workers > 1:
         from zoo.training.launch import launch_workers
@@ -163,7 +163,7 @@ def take_verbose(argv):
 
 def main(argv=None):
     from zoo import console
-    from zoo.registry import ZooError
+    from zoo.errors import ZooError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # all of benchmarks/run.py's options pass through

@@ -20,7 +20,7 @@ import os
 import shutil
 
 from zoo import atomic
-from zoo.registry import ZooError, lookup
+from zoo.errors import ZooError, lookup
 
 
 def _module(model):

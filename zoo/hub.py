@@ -9,7 +9,8 @@ import pathlib
 
 from zoo import paths
 from zoo.preset_check import check_preset_dir
-from zoo.registry import ZooError, get_spec
+from zoo.errors import ZooError
+from zoo.registry import get_spec
 
 log = logging.getLogger("zoo")
 

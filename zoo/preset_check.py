@@ -15,7 +15,7 @@ zoo.registry.ZooError: preset directory '/tmp/no-such-preset' does not exist
 import json
 import pathlib
 
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 
 REQUIRED_FILES = ("config.json", "model.weights.h5", "task.json")
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

@@ -9,27 +9,10 @@ Example:
 ['llama-nano', 'llama-micro', 'llama-small', 'llama-nano-genre']
 """
 import dataclasses
-import difflib
 from typing import Callable, Optional
 
-
-class ZooError(ValueError):
-    """A user mistake: the message is one line saying what was wrong and how to fix it."""
-
-
-def did_you_mean(name, choices):
-    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.5)
-    return f" Did you mean '{close[0]}'?" if close else ""
-
-
-def lookup(table, name, kind):
-    """Return `table[name]`, or raise a ZooError with a did-you-mean and the valid names."""
-    if name in table:
-        return table[name]
-    raise ZooError(
-        f"unknown {kind} '{name}'.{did_you_mean(name, table)} "
-        f"Known {kind}s: {', '.join(sorted(table))}."
-    )
+# Re-exported for callers that took them from here before zoo.errors existed.
+from zoo.errors import ZooError, did_you_mean, lookup  # noqa: F401
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +42,11 @@ class ModelSpec:
 
 
 MODELS: dict = {}
-_FINETUNED: list = []  # fine-tuned names register once, after the families they build on
 FAMILIES = ("gpt", "llama", "bert", "t5")
+# Functions that register specs the first time a spec is asked for. The registry never
+# imports the families (they import it, to register): zoo.models adds the function that
+# imports them, and `import zoo` imports zoo.models, so it is in place before any lookup.
+_LOADERS: list = []
 
 
 def register(spec):
@@ -70,24 +56,32 @@ def register(spec):
     return spec
 
 
-def _load_families():
-    # Importing a family module registers its sizes.
-    from zoo.models import bert, gpt, llama, t5  # noqa: F401
-    from zoo.scaling import ladder  # noqa: F401  (the scaling-ladder rungs)
-    from zoo.models import finetuned
+def add_loader(load):
+    """Call `load()` before every lookup, so that it can register specs on first use.
 
-    if not _FINETUNED:
-        _FINETUNED.append(True)
-        finetuned.register_all()
+    Args:
+        load: a function of no arguments that registers specs; it runs before each
+            `get_spec` / `list_models`, so it must be cheap once it has run.
+
+    Example:
+    >>> from zoo.registry import MODELS, add_loader
+    >>> add_loader(lambda: None)          # zoo.models adds its load_families this way
+    """
+    _LOADERS.append(load)
+
+
+def _load():
+    for load in _LOADERS:
+        load()
 
 
 def get_spec(name):
-    _load_families()
+    _load()
     return lookup(MODELS, name, "model")
 
 
 def list_models(family=None):
-    _load_families()
+    _load()
     if family is not None:
         lookup({f: f for f in FAMILIES}, family, "family")
     return [s for s in MODELS.values() if family is None or s.family == family]

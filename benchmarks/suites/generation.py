@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from zoo import metrics
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 from zoo.data import corpora
 
 LN2 = math.log(2.0)

@@ -11,7 +11,7 @@ its first document; the bytes those windows cover are counted pro rata.
 import math
 
 from zoo import metrics
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 from zoo.data import corpora, pipeline
 
 LN2 = math.log(2.0)

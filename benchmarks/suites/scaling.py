@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 from benchmarks.scaling_render import render_ladder
 
 
@@ -112,7 +112,7 @@ class ScalingSuite(Suite):
 
     def run_standalone(self, config, seed, out_dir):
         from zoo import paths
-        from zoo.registry import ZooError
+        from zoo.errors import ZooError
         from zoo.scaling import isoflop, laws
         from zoo.scaling import isoflop_plots as plots
         from zoo.scaling.ladder import ladder, non_embedding_params

@@ -17,7 +17,7 @@
 import numpy as np
 
 from zoo import metrics
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 from zoo.data import corpora
 
 SPLITS = ("validation", "test")

@@ -8,9 +8,9 @@ runs once per invocation (result key `keras-hub-gpt2-shape`). Everything is meas
 one run on this machine -- throughput of each contender alternated over rounds, fp32 and
 bf16 matmul peaks, MFU, peak memory per contender process, a validation-loss check of the
 fastest setting against float32, and a profiled step-time breakdown. The method is in
-benchmarks/training_speed.py (which also prints the same tables standalone).
+benchmarks/throughput/ (`python -m benchmarks.throughput` prints the same tables standalone).
 """
-from benchmarks.harness import Suite, register_suite
+from benchmarks.suite import Suite, register_suite
 
 
 @register_suite
@@ -27,12 +27,12 @@ class ThroughputSuite(Suite):
                         "best_tok_s": True, "keras_hub_tok_s": True, "quality_rel_diff": False}
 
     def config(self, quick):
-        from benchmarks.training_speed import default_config
+        from benchmarks.throughput.contenders import default_config
 
         return dict(default_config(quick), quick=bool(quick))
 
     def run_standalone(self, config, seed, out):
-        from benchmarks.training_speed import run_benchmark
+        from benchmarks.throughput.run import run_benchmark
 
         cfg = {k: v for k, v in config.items() if k not in ("quick", "family")}
         result = run_benchmark(cfg, seed=seed)
@@ -51,7 +51,7 @@ class ThroughputSuite(Suite):
         }
 
     def render_extra(self, rows):
-        from benchmarks.training_speed import format_tables
+        from benchmarks.throughput.tables import format_tables
 
         lines = []
         for r in sorted(rows, key=lambda r: r["model"]):

@@ -49,7 +49,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 
 SPLITS = ("train", "validation", "test")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 
 BUILTIN = {"genre": "classification", "folio": "seq2seq"}
 
@@ -74,7 +74,7 @@ def check_task(task, objective, source="<recipe>"):
                            f"set data.objective: {BUILTIN[task]}")
         return
     if not (os.path.isfile(task) or os.path.isdir(task)):
-        from zoo.registry import did_you_mean
+        from zoo.errors import did_you_mean
 
         raise ZooError(f"{source}: unknown data.task '{task}'.{did_you_mean(task, BUILTIN)} Use one of "
                        f"{', '.join(BUILTIN)} or a path to a .tsv file or directory")

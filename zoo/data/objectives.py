@@ -37,7 +37,7 @@ import functools
 
 import numpy as np
 
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 
 # ----------------------------------------------------------------------------- token sets
 

@@ -153,7 +153,7 @@ def build_tokenizer(kind="byte", corpus_lines=None, vocabulary_size=None):
     >>> build_tokenizer("byte").vocabulary_size()
     288
     """
-    from zoo.registry import lookup
+    from zoo.errors import lookup
 
     factory = lookup(TOKENIZERS, kind, "tokenizer")
     if kind != "byte" and not (corpus_lines and vocabulary_size):

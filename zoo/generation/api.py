@@ -15,7 +15,7 @@ import contextlib
 import weakref
 
 from zoo.data.tokenizers import decode, encode
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 
 _ENGINES = weakref.WeakKeyDictionary()
 

@@ -5,6 +5,11 @@
 
 How it works
 ------------
+* **Families.**  The engine is one core (buckets, cache pieces, loops, samplers,
+  beam, streaming) over a per-family adapter that names the backbone's variables
+  and does the family's own math: ``zoo.models.gpt.decode.GPT2DecodeAdapter`` and
+  ``zoo.models.llama.decode.LlamaDecodeAdapter`` (``ADAPTERS``).
+
 * **Weights.**  The engine keeps references to the keras-hub layers' own
   variables (token / position embeddings, every decoder layer's query / key /
   value / output kernels and biases, layer norms or RMS norms, feed-forward
@@ -62,12 +67,13 @@ How it works
 
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla as _xla
 
 from zoo.generation import samplers as S
+from zoo.models.gpt.decode import GPT2DecodeAdapter
+from zoo.models.llama.decode import LlamaDecodeAdapter
 
 _NEG = -1e9
 
@@ -81,12 +87,21 @@ def bucket(value, buckets):
     return None
 
 
-def _kind_of(backbone):
+# The family side of the engine: each adapter names its backbone's variables and does the
+# family's own math (norms, positions, query/score scaling, feed-forward block).
+ADAPTERS = (GPT2DecodeAdapter, LlamaDecodeAdapter)
+
+
+def adapter_for(backbone):
+    """The decode adapter of a keras-hub backbone (matched by class, subclasses included).
+
+    Args:
+        backbone: a keras-hub GPT2Backbone or LlamaBackbone (or a subclass).
+    """
     names = [c.__name__ for c in type(backbone).__mro__]
-    if "GPT2Backbone" in names:
-        return "gpt2"
-    if "LlamaBackbone" in names:
-        return "llama"
+    for adapter in ADAPTERS:
+        if adapter.backbone_class in names:
+            return adapter(backbone)
     raise ValueError(f"DecodeEngine supports GPT2CausalLM and LlamaCausalLM, got a {type(backbone).__name__}")
 
 
@@ -121,7 +136,7 @@ class DecodeEngine:
                  stream_chunk=16, attention_segment=64):
         self.causal_lm = causal_lm
         self.backbone = bb = causal_lm.backbone
-        self.kind = _kind_of(bb)
+        self.adapter = adapter_for(bb)  # before any other work: an unsupported backbone fails here
         self.jit_compile = bool(jit_compile)
         self.length_buckets = tuple(sorted(int(b) for b in length_buckets))
         self.batch_buckets = tuple(sorted(int(b) for b in batch_buckets))
@@ -134,12 +149,7 @@ class DecodeEngine:
             raise ValueError(f"prefill_chunk must be a power of two, got {prefill_chunk}")
         if self.stream_chunk < 1:
             raise ValueError(f"stream_chunk must be >= 1, got {stream_chunk}")
-        if self.kind == "gpt2":
-            self.max_length = int(bb.max_sequence_length)
-            if max_length is not None:
-                self.max_length = min(self.max_length, int(max_length))
-        else:
-            self.max_length = int(max_length) if max_length is not None else 2048
+        self.max_length = self.adapter.max_length(max_length)
         self.vocab_size = int(bb.vocabulary_size)
         self.trace_count = 0
         self._fns = {}
@@ -155,36 +165,11 @@ class DecodeEngine:
         self._embeddings = emb.embeddings
         self._tied = bool(getattr(emb, "tie_weights", True))
         self._reverse = None if self._tied else emb.reverse_embeddings
-        self.layers = []
-        if self.kind == "gpt2":
-            self.num_heads = self.num_kv_heads = int(bb.num_heads)
-            self.hidden = int(bb.hidden_dim)
-            self.head_dim = self.hidden // self.num_heads
-            self._positions = bb.position_embedding.position_embeddings
-            self._final_norm = bb.layer_norm
-            for tl in bb.transformer_layers:
-                if not tl.normalize_first:
-                    raise ValueError("only pre-norm (normalize_first=True) GPT-2 decoders are supported")
-                att = tl._self_attention_layer
-                self.layers.append(dict(
-                    ln1=tl._self_attention_layer_norm, ln2=tl._feedforward_layer_norm,
-                    q=att._query_dense, k=att._key_dense, v=att._value_dense, o=att._output_dense,
-                    ff1=tl._feedforward_intermediate_dense, ff2=tl._feedforward_output_dense,
-                    act=tl._feedforward_intermediate_dense.activation))
-        else:
-            self.num_heads = int(bb.num_query_heads)
-            self.num_kv_heads = int(bb.num_key_value_heads)
-            self.hidden = int(bb.hidden_dim)
-            self.head_dim = self.hidden // self.num_heads
-            self._final_norm = bb.layer_norm
-            for tl in bb.transformer_layers:
-                att = tl._self_attention_layer
-                self.layers.append(dict(
-                    ln1=tl._self_attention_layernorm, ln2=tl._feedforward_layernorm,
-                    q=att._query_dense, k=att._key_dense, v=att._value_dense, o=att._output_dense,
-                    gate=tl._feedforward_gate_dense, up=tl._feedforward_intermediate_dense,
-                    down=tl._feedforward_output_dense, act=tl.activation))
-            self._rope = bb.transformer_layers[0]._self_attention_layer.rotary_embedding_layer
+        a = self.adapter
+        self.num_heads, self.num_kv_heads = a.num_heads, a.num_kv_heads
+        self.hidden, self.head_dim = a.hidden, a.head_dim
+        self._final_norm = a.final_norm
+        self.layers = a.layers
         self.num_layers = len(self.layers)
         self.groups = self.num_heads // self.num_kv_heads
 
@@ -203,8 +188,7 @@ class DecodeEngine:
             W["head"] = self._t(self._reverse)
         elif head_copy:
             W["head"] = tf.transpose(W["emb"])
-        if self.kind == "gpt2":
-            W["pos"] = self._t(self._positions)
+        W.update(self.adapter.model_weights(self._t))
         W["final"] = self._norm_params(self._final_norm)
         W["layers"] = []
         for L in self.layers:
@@ -218,49 +202,25 @@ class DecodeEngine:
                 lw["bqkv"] = tf.concat([tf.reshape(self._t(b), [-1]) for b in biases], axis=0)
             lw["wo"] = tf.reshape(self._t(L["o"].kernel), [hq * hd, d])
             lw["bo"] = self._t(L["o"].bias) if getattr(L["o"], "bias", None) is not None else None
-            if self.kind == "gpt2":
-                lw["w1"], lw["b1"] = self._t(L["ff1"].kernel), self._t(L["ff1"].bias)
-                lw["w2"], lw["b2"] = self._t(L["ff2"].kernel), self._t(L["ff2"].bias)
-            else:
-                lw["wgu"] = tf.concat([self._t(L["gate"].kernel), self._t(L["up"].kernel)], axis=1)
-                lw["w2"] = self._t(L["down"].kernel)
+            lw.update(self.adapter.ffn_weights(L, self._t))
             W["layers"].append(lw)
         return W
 
     def _norm_params(self, layer):
-        if self.kind == "gpt2":
-            return (self._t(layer.gamma), self._t(layer.beta), float(layer.epsilon))
-        return (tf.convert_to_tensor(layer.scale), float(layer.epsilon))
+        return self.adapter.norm_params(layer, self._t)
 
     # ------------------------------------------------------------------
     # Model math (traced inside the compiled functions)
     # ------------------------------------------------------------------
     def _norm(self, x, params):
-        if self.kind == "gpt2":
-            gamma, beta, eps = params
-            return keras.ops.layer_normalization(x, gamma, beta, epsilon=eps)
-        scale, eps = params  # LlamaLayerNorm: RMS norm in float32
-        x32 = tf.cast(x, tf.float32)
-        var = tf.reduce_mean(tf.square(x32), axis=-1, keepdims=True)
-        x32 = x32 * tf.math.rsqrt(var + eps)
-        return tf.cast(x32 * tf.cast(scale, tf.float32), self.dtype)
+        return self.adapter.norm(x, params, self.dtype)
 
     def _embed(self, W, tokens, positions):
-        x = tf.gather(W["emb"], tokens)
-        if self.kind == "gpt2":
-            x = x + tf.gather(W["pos"], positions)
-        return x
+        return self.adapter.embed(W, tokens, positions)
 
     def _rope_cos_sin(self, positions):
-        """cos/sin [B, T, 1, head_dim] from the model's own rotary embedding layer."""
-        if self.kind != "llama":
-            return None
-        dummy = tf.zeros([1, 1, 1, self.head_dim], self.dtype)
-        return self._rope._compute_cos_sin_embedding(dummy, positions=tf.cast(positions, tf.float32))
-
-    def _apply_rope(self, x, cos_sin):
-        cos, sin = cos_sin
-        return self._rope._apply_rotary_pos_emb(x, cos, sin)
+        """The family's rotary position terms for `positions` (None: positions are embedded)."""
+        return self.adapter.rotary(positions, self.dtype)
 
     def _project(self, lw, x, cos_sin):
         """Pre-norm + fused QKV: q [B, Hkv, G*T, hd] (GPT-2: pre-scaled), k / v [B, Hkv, T, hd]."""
@@ -274,11 +234,7 @@ class DecodeEngine:
         q = tf.reshape(q, [b, t, hq, hd])
         k = tf.reshape(k, [b, t, hk, hd])
         v = tf.reshape(v, [b, t, hk, hd])
-        if self.kind == "llama":
-            q = self._apply_rope(q, cos_sin)
-            k = self._apply_rope(k, cos_sin)
-        else:  # keras MultiHeadAttention scales the query before the dot product
-            q = q * tf.cast(1.0 / float(np.sqrt(hd)), q.dtype)
+        q, k = self.adapter.position_qk(q, k, cos_sin)  # rotary and/or query scaling
         # query head h uses kv head h // G (keras-hub repeats K/V along heads)
         q = tf.reshape(tf.transpose(tf.reshape(q, [b, t, hk, g, hd]), [0, 2, 3, 1, 4]), [b, hk, g * t, hd])
         return q, tf.transpose(k, [0, 2, 1, 3]), tf.transpose(v, [0, 2, 1, 3])
@@ -291,8 +247,7 @@ class DecodeEngine:
         sizes = [k.shape[2] for k in keys]
         scores = [tf.matmul(q, k, transpose_b=True) for k in keys]          # [B, Hkv, G*T, S_i]
         scores = scores[0] if len(scores) == 1 else tf.concat(scores, axis=-1)
-        if self.kind == "llama":  # LlamaAttention scales the scores
-            scores = scores * tf.cast(1.0 / float(np.sqrt(hd)), scores.dtype)
+        scores = self.adapter.scale_scores(scores)
         scores = tf.reshape(tf.cast(scores, tf.float32), [b, hk, g, t, sum(sizes)])
         probs = tf.nn.softmax(tf.where(mask, scores, _NEG), axis=-1)       # float32 softmax
         probs = tf.reshape(tf.cast(probs, self.dtype), [b, hk, g * t, sum(sizes)])
@@ -304,13 +259,7 @@ class DecodeEngine:
             att = att + lw["bo"]
         x = x + tf.reshape(att, [b, t, self.hidden])
         h = tf.reshape(self._norm(x, lw["ln2"]), [b * t, self.hidden])
-        if self.kind == "gpt2":
-            f = lw["act"](tf.matmul(h, lw["w1"]) + lw["b1"])
-            f = tf.matmul(f, lw["w2"]) + lw["b2"]
-        else:
-            gate, up = tf.split(tf.matmul(h, lw["wgu"]), 2, axis=1)
-            gate = tf.cast(lw["act"](tf.cast(gate, tf.float32)), self.dtype)
-            f = tf.matmul(up * gate, lw["w2"])
+        f = self.adapter.ffn(lw, h, self.dtype)
         return x + tf.reshape(f, [b, t, self.hidden])
 
     def _logits(self, W, h):

@@ -7,7 +7,7 @@ A subclass builds its model and data in `_build()` (calling `_setup_runtime()` f
 its dataset and a step function returning `(loss, grad_norm, {name: mean})`.
 
 Example (the subclasses are what you use):
->>> from zoo.training.trainer import train_recipe
+>>> from zoo.training.run import train_recipe
 >>> result = train_recipe("gpt-nano", overrides=["train.steps=20", "train.warmup_steps=2"],
 ...                       out="/tmp/zoo-run")
 """
@@ -22,7 +22,8 @@ import keras
 import tensorflow as tf
 
 from zoo import atomic
-from zoo.registry import ZooError, get_spec
+from zoo.errors import ZooError
+from zoo.registry import get_spec
 from zoo.training import strategies
 from zoo.training.progress import Progress
 from zoo.training.schedule import WarmupCosine

@@ -9,7 +9,7 @@ Which objective fits which model task:
 
 Every mistake is a one-line ZooError naming the file and the key.
 """
-from zoo.registry import ZooError
+from zoo.errors import ZooError
 
 OBJECTIVES_OF_TASK = {
     "causal_lm": ("clm",),
@@ -85,7 +85,8 @@ def check_init_family(init, spec, source="<recipe>"):
     """init_from (a registered name or a preset dir) must be of the model's family."""
     import pathlib
 
-    from zoo.registry import MODELS, did_you_mean, get_spec, list_models
+    from zoo.errors import did_you_mean
+    from zoo.registry import MODELS, get_spec, list_models
 
     if pathlib.Path(init).is_dir():
         if not (pathlib.Path(init) / "config.json").is_file():

@@ -14,19 +14,16 @@ conventions as the causal-LM trainer (`zoo.training.trainer`):
 Batches are seeded numpy functions of (seed, step) (`zoo.data.objectives`), fed through
 tf.data, so a resumed run sees the same batches. With `init_from` (a registered name or a
 preset directory) the backbone weights come from that preset; a registered name without
-a trained preset is trained first with its default recipe.
+a trained preset is trained first with its default recipe (by zoo.training.run).
 
 The run directory holds recipe.yaml, metrics.jsonl, tb/, checkpoints/ and preset/; a run
 without --out also installs the preset as $ZOO_HOME/models/<model>.
 
->>> from zoo.training.objective_trainer import train_objective_recipe
->>> from zoo.training.recipe import load_recipe
->>> r = load_recipe("bert-nano", ["train.steps=20", "train.warmup_steps=2"])
->>> result = train_objective_recipe("bert-nano", r, out="/tmp/zoo-bert")
+>>> from zoo.training.run import train_recipe      # picks this trainer for bert-nano's mlm_nsp
+>>> result = train_recipe("bert-nano", ["train.steps=20", "train.warmup_steps=2"], out="/tmp/zoo-bert")
 """
 import json
 import pathlib
-import sys
 
 import keras
 import numpy as np
@@ -36,9 +33,10 @@ from zoo.presets import write_preset
 from zoo import atomic, paths
 from zoo.data import objectives as O
 from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
-from zoo.registry import ZooError, get_spec
+from zoo.errors import ZooError
+from zoo.registry import get_spec
 from zoo.training.base import BaseTrainer
-from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
+from zoo.training.recipe import dump_recipe, recipe_hash
 from zoo.training.token_count import training_token_counts
 
 EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
@@ -420,34 +418,24 @@ OBJECTIVES = {"mlm_nsp": MlmNsp, "span_corruption": SpanCorruption, "classificat
 # ============================================================================ init_from
 
 
-def _train_any(recipe_name, quiet):
-    """Train a recipe by name with whichever trainer its objective needs."""
-    r = load_recipe(recipe_name)
-    if r["data"]["objective"] == "clm":
-        from zoo.training.trainer import train_recipe
+def init_preset_dir(init):
+    """The preset directory `init_from` names: the directory itself (checked), or the
+    trained-preset directory of a registered model (which may not exist yet).
 
-        return train_recipe(recipe_name, quiet=quiet)
-    return train_objective_recipe(recipe_name, r, quiet=quiet)
-
-
-def ensure_init_preset(init, quiet=False):
-    """The preset directory init_from points to; a registered name without a trained
-    preset is trained first with its default recipe."""
+    Args:
+        init: a preset directory or a registered model name.
+    """
     from zoo.hub import check_preset_dir
 
     if pathlib.Path(init).is_dir():
         check_preset_dir(init)
         return pathlib.Path(init)
-    spec = get_spec(init)
-    preset = paths.preset_dir(init)
-    if not (preset / "task.json").is_file():
-        if not spec.default_recipe:
-            raise ZooError(f"init_from '{init}' has no trained preset in {preset.parent} and no recipe "
-                           f"to train it: train it first (zoo train RECIPE) or point init_from at a preset")
-        print(f"zoo: init_from {init}: no trained preset, training recipes/{spec.default_recipe}.yaml first",
-              file=sys.stderr, flush=True)
-        _train_any(spec.default_recipe, quiet)
-    return preset
+    get_spec(init)  # an unknown name fails here, with a did-you-mean
+    return paths.preset_dir(init)
+
+
+def is_trained_preset(preset):
+    return (pathlib.Path(preset) / "task.json").is_file()
 
 
 _SHAPE_KEYS = ("vocabulary_size", "num_layers", "num_heads", "num_query_heads", "num_key_value_heads",
@@ -455,14 +443,18 @@ _SHAPE_KEYS = ("vocabulary_size", "num_layers", "num_heads", "num_query_heads", 
                "use_gated_activation", "tie_embedding_weights", "num_segments")
 
 
-def load_backbone_weights(model, init, spec, quiet=False):
+def load_backbone_weights(model, init, spec):
     """Copy the backbone weights of the init preset into `model`, after checking family and shape."""
     import keras_hub
 
     from zoo.training.objective_checks import check_init_family, family_of_preset
 
     check_init_family(init, spec, "init_from")
-    preset = ensure_init_preset(init, quiet)
+    preset = init_preset_dir(init)
+    if not is_trained_preset(preset):  # zoo.training.run.train_recipe trains it first
+        recipe = get_spec(init).default_recipe or "RECIPE"
+        raise ZooError(f"init_from '{init}' has no trained preset in {preset.parent}: train it first "
+                       f"(zoo train {recipe}) or point init_from at a preset")
     if family_of_preset(preset) != spec.family:
         raise ZooError(f"init_from '{init}' ({preset}) is a {family_of_preset(preset)} preset; {spec.name} "
                        f"is a {spec.family} model: fine-tune from a {spec.family} preset")
@@ -507,7 +499,7 @@ class ObjectiveTrainer(BaseTrainer):
         with self.strategy.scope():
             self.model = self.objective.build()
             if r.get("init_from"):
-                self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec, self.quiet)
+                self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec)
             self.variables = self.objective.variables()
             self._setup_optimizer(self.variables, ["bias", "gamma", "beta", "scale", "layer_norm", "layernorm",
                                                    "embeddings"])
@@ -622,15 +614,3 @@ def train_objective(resolved_recipe, run_dir, install_preset=None, quiet=False, 
     if objective not in OBJECTIVES:
         raise ZooError(f"objective '{objective}' is not trained here (causal LM: zoo.training.trainer)")
     return ObjectiveTrainer(resolved_recipe, run_dir, install_preset, quiet).run(resume=resume)
-
-
-def train_objective_recipe(recipe_arg, resolved, out=None, resume=None, quiet=False):
-    """As train_recipe: run dir $ZOO_HOME/runs/<name> and install the preset unless --out."""
-    from zoo.training.trainer import _run_name
-
-    name = _run_name(recipe_arg, resolved)
-    run_dir = pathlib.Path(out) if out else paths.runs_dir() / name
-    install = None if out else paths.preset_dir(resolved["model"])
-    if resume and not (run_dir / "checkpoints" / "checkpoint").exists():
-        raise ZooError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}; start without --resume")
-    return train_objective(resolved, run_dir, install, quiet, resume)

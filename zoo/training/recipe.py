@@ -19,7 +19,7 @@ import pathlib
 import yaml
 
 from zoo.paths import RECIPES_DIR
-from zoo.registry import ZooError, did_you_mean
+from zoo.errors import ZooError, did_you_mean
 
 # The schema: every valid key with its default. `None` means "optional"; the type of
 # an optional value is given in TYPES.

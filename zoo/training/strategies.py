@@ -14,7 +14,7 @@ import os
 
 import tensorflow as tf
 
-from zoo.registry import ZooError, lookup
+from zoo.errors import ZooError, lookup
 
 
 def _devices(runtime):

@@ -6,31 +6,23 @@ keep-last-K) and finally `preset/`, a keras-hub preset; a run without `--out` al
 installs the preset as the model's trained preset under $ZOO_HOME/models/<name>.
 
 Example:
->>> from zoo.training.trainer import train_recipe
+>>> from zoo.training.run import train_recipe      # picks this trainer for clm recipes
 >>> result = train_recipe("gpt-nano", overrides=["train.steps=20", "train.warmup_steps=2"],
 ...                       out="/tmp/zoo-run")
 """
 import json
 import math
-import pathlib
 
-from zoo import atomic, paths
+from zoo import atomic
 from zoo.data import pipeline
 from zoo.data.tokenizers import build_tokenizer
 from zoo.evaluation import causal_nll
 from zoo.presets import write_preset
-from zoo.registry import ZooError
 from zoo.training.base import BaseTrainer
-from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash
+from zoo.training.recipe import dump_recipe, recipe_hash
 from zoo.training.step import make_train_step
 
 LN2 = math.log(2.0)
-
-
-def _run_name(recipe_arg, recipe):
-    if isinstance(recipe_arg, str) and not recipe_arg.endswith((".yaml", ".yml")):
-        return recipe_arg
-    return pathlib.Path(str(recipe_arg)).stem if isinstance(recipe_arg, str) else recipe["model"]
 
 
 class Trainer(BaseTrainer):
@@ -133,29 +125,3 @@ class Trainer(BaseTrainer):
                 "training_tokens": r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"],
                 "curve": self._curve()}
         return write_preset(self.model, self.run_dir, info, self.install_preset)
-
-
-def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
-    """Train from a recipe name/path/dict; returns final metrics and where the preset is."""
-    resolved = load_recipe(recipe, overrides)
-    if resolved["data"]["objective"] != "clm":  # mlm_nsp / span_corruption / fine-tuning
-        from zoo.training.objective_trainer import train_objective_recipe
-
-        return train_objective_recipe(recipe, resolved, out=out, resume=resume, quiet=quiet)
-    name = _run_name(recipe, resolved)
-    run_dir = pathlib.Path(out) if out else paths.runs_dir() / name
-    install = None if out else paths.preset_dir(resolved["model"])
-    if resolved["runtime"]["strategy"] == "multi_worker":
-        from zoo.training.launch import worker_role
-
-        is_chief, index = worker_role()
-        if not is_chief:  # every worker checkpoints (collectively); only the chief keeps it
-            run_dir, install = run_dir / ".workers" / f"worker-{index}", None
-            quiet = True
-    if resume and not (run_dir / "checkpoints" / "checkpoint").exists():
-        raise ZooError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}; start without --resume")
-    from zoo.data import corpora
-
-    corpora.load_split(resolved["data"]["corpus"], "train")  # bad corpora fail before any write
-    trainer = Trainer(resolved, run_dir, install_preset=install, quiet=quiet)
-    return trainer.run(resume=resume)

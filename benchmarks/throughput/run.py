@@ -1,0 +1,153 @@
+"""The orchestration: warm up every contender, time them in rotating rounds with the matmul
+peaks measured between them, then the ratios, MFU, memory, quality check and breakdown
+(method: benchmarks.throughput).
+"""
+import json
+import statistics
+import sys
+import tempfile
+import time
+
+from benchmarks.throughput.contenders import BASELINE, CONTENDERS, FP32_OURS, default_config
+from benchmarks.throughput.worker import WorkerProcess
+
+
+def _log(msg, verbose):
+    if verbose:
+        print(f"[throughput] {msg}", file=sys.stderr, flush=True)
+
+
+def run_benchmark(config=None, quick=False, seed=0, verbose=True):
+    """Measure everything benchmarks.throughput describes; returns a JSON-able dict.
+
+    Args:
+        config: default_config(quick) or an edited copy; None: default_config(quick).
+        quick: fewer contenders, rounds and steps (used when config is None).
+        seed: the seed of every contender's initial weights and batches.
+        verbose: progress lines on stderr.
+
+    Example:
+    >>> from benchmarks.throughput.run import run_benchmark
+    >>> result = run_benchmark(quick=True)          # about 4 minutes
+    >>> result["best"] in result["contenders"]
+    True
+    """
+    config = config or default_config(quick)
+    shape = config["shape"]
+    tokens_per_step = shape["batch_size"] * shape["sequence_length"]
+    names = list(config["contenders"])
+    t_start = time.perf_counter()
+    log_dir = tempfile.mkdtemp(prefix="zoo-throughput-")
+    workers, ok = {}, False
+    try:
+        workers = {n: WorkerProcess(n, log_dir) for n in names}
+        workers["_peaks"] = WorkerProcess("_peaks", log_dir)
+        # Build and warm up (trace / compile) all at once: nothing is timed yet.
+        for n in names:
+            workers[n].send("setup", spec=CONTENDERS[n], shape=shape, seed=seed, chunk=config["chunk"])
+        setup = {n: workers[n].recv() for n in names}
+        sums = {round(s["checksum"], 2) for s in setup.values()}
+        if len(sums) != 1:
+            raise RuntimeError(f"contenders start from different weights: {setup}")
+        for n in names:
+            workers[n].send("warmup", steps=config["warmup_steps"])
+        warm = {n: workers[n].recv()["seconds"] for n in names}
+        _log(f"warm-up (s): {json.dumps({k: round(v, 1) for k, v in warm.items()})}", verbose)
+
+        samples = {n: [] for n in names}
+        peaks = []
+        for r in range(config["rounds"]):
+            order = names[r % len(names):] + names[: r % len(names)]
+            for i, n in enumerate(order):
+                samples[n].append(workers[n].call("time", steps=config["steps"]))
+                if i == len(order) // 2:
+                    peaks.append(workers["_peaks"].call("peaks"))
+            _log(f"round {r + 1}/{config['rounds']}: " + ", ".join(
+                f"{n} {tokens_per_step * s[-1]['steps'] / s[-1]['wall']:.0f}" for n, s in samples.items())
+                + " tok/s", verbose)
+        peak = {k: max(p[k] for p in peaks) for k in ("fp32", "bf16")}
+        memory = {n: workers[n].call("memory") for n in names}
+
+        flops_params = setup[names[0]]["params"]["flops_params"]
+        contenders = {}
+        for n in names:
+            rates = [tokens_per_step * s["steps"] / s["wall"] for s in samples[n]]
+            cpu = [s["cpu"] / s["steps"] for s in samples[n]]
+            steps_s = [s["wall"] / s["steps"] for s in samples[n]]
+            tok_s = statistics.median(rates)
+            contenders[n] = {
+                **{k: CONTENDERS[n][k] for k in ("label", "kind", "loss", "jit")},
+                "precision": setup[n]["precision"],
+                "tok_s": tok_s, "tok_s_min": min(rates), "tok_s_max": max(rates), "tok_s_rounds": rates,
+                "step_seconds": statistics.median(steps_s),
+                "cpu_seconds_per_step": statistics.median(cpu),
+                "mfu_fp32": 6.0 * flops_params * tok_s / peak["fp32"],
+                "mfu_bf16": 6.0 * flops_params * tok_s / peak["bf16"],
+                "peak_rss_mb": memory[n]["vm_hwm_mb"],
+                "peak_rss_rise_mb": memory[n]["vm_hwm_mb"] - memory[n]["rss_before_mb"],
+                "warmup_seconds": warm[n],
+            }
+        if BASELINE in contenders:
+            # Ratios pair each round's sample with keras-hub's in the same round (adjacent
+            # in time), so slow drifts of the machine's load cancel; median over rounds.
+            base = contenders[BASELINE]
+            for c in contenders.values():
+                c["ratio_vs_keras_hub"] = statistics.median(
+                    a / b for a, b in zip(c["tok_s_rounds"], base["tok_s_rounds"]))
+                c["cpu_ratio_vs_keras_hub"] = base["cpu_seconds_per_step"] / c["cpu_seconds_per_step"]
+        ours = [n for n in names if CONTENDERS[n]["kind"] == "ours"]
+        best = max(ours, key=lambda n: contenders[n]["tok_s"])
+
+        # Quality: the float32 zoo step vs the fastest zoo contender, same init and batches.
+        quality = {}
+        for n in dict.fromkeys([FP32_OURS, best]):
+            if n in workers:
+                _log(f"quality run: {n}, {config['quality_steps']} steps", verbose)
+                quality[n] = workers[n].call("quality", steps=config["quality_steps"],
+                                             eval_windows=config["quality_eval_windows"], lr=config["quality_lr"])
+        q_ref, q_best = quality.get(FP32_OURS), quality.get(best)
+        quality_check = None
+        if q_ref and q_best:
+            rel = abs(q_best["val_loss"] - q_ref["val_loss"]) / q_ref["val_loss"]
+            quality_check = {"reference": FP32_OURS, "best": best, "rel_diff": rel, "pass": rel <= 0.01}
+
+        breakdown = {}
+        for n in config["profile"]:
+            n = best if n == "best" else n
+            if n in workers and not CONTENDERS[n]["jit"] and n not in breakdown:
+                _log(f"profile: {n}", verbose)
+                shares = workers[n].call("profile", steps=config["profile_steps"])
+                if shares:
+                    step_ms = 1e3 * contenders[n]["step_seconds"]
+                    breakdown[n] = {c: {"share": v, "ms": v * step_ms} for c, v in shares.items()}
+        ok = True
+    finally:
+        for w in workers.values():
+            w.close()
+    if ok:  # the worker logs are kept (and named in the error) only when something failed
+        import shutil
+
+        shutil.rmtree(log_dir, ignore_errors=True)
+
+    return {
+        "shape": shape,
+        "tokens_per_step": tokens_per_step,
+        "params": setup[names[0]]["params"],
+        "peak_flops": peak,
+        "contenders": contenders,
+        "baseline": BASELINE,
+        "fp32_ours": FP32_OURS,
+        "best": best,
+        "quality": quality,
+        "quality_check": quality_check,
+        "breakdown": breakdown,
+        "config": config,
+        "bf16_instructions": _cpu_bf16(),
+        "wall_seconds": time.perf_counter() - t_start,
+    }
+
+
+def _cpu_bf16():
+    from zoo.training.strategies import cpu_supports_bf16
+
+    return cpu_supports_bf16()
