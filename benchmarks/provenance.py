@@ -35,6 +35,7 @@ PACKAGES = ("tensorflow", "keras", "keras-hub", "tensorflow-text", "numpy", "sac
             "scipy")
 # benchmarks/*.py that render or parse commands but never make a number.
 RENDER_ONLY = ("leaderboard.py", "figures.py", "plots.py", "results.py", "run.py", "scaling_render.py")
+MAKES_NUMBERS = ("zoo", "benchmarks", "recipes", "pyproject.toml")
 ROOT = REPO_ROOT  # the tree whose code is fingerprinted (tests point it at a copy)
 
 
@@ -85,8 +86,9 @@ def git_state():
 
     try:
         sha = run("rev-parse", "HEAD") or None
-        # Results and the leaderboard itself do not make the tree dirty.
-        status = run("status", "--porcelain", "--", ".", ":(exclude)leaderboard")
+        # Dirty = uncommitted changes to what makes numbers (code, recipes, dependencies);
+        # results, the leaderboard and README's rendered blocks are written by the run itself.
+        status = run("status", "--porcelain", "--", *MAKES_NUMBERS)
         return {"sha": sha, "dirty": bool(status)}
     except OSError:
         return {"sha": None, "dirty": None}

@@ -225,3 +225,26 @@ def test_harness_reads_unpadded_counts_from_zoo_json():
     assert training_token_counts({"objective": "mlm_nsp", "training_tokens": 100}) == (None, 100)
     assert training_token_counts({"objective": "mlm_nsp", "training_tokens": 80,
                                   "training_tokens_padded": 100}) == (80, 100)
+
+
+def test_only_changes_to_what_makes_numbers_make_the_tree_dirty(tmp_path, monkeypatch):
+    """A run rewrites results, the leaderboard and README's blocks itself: not dirty; code is."""
+    import subprocess
+
+    from benchmarks import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    for path in ("zoo/a.py", "README.md", "leaderboard/results/x.json"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    monkeypatch.setattr(provenance, "REPO_ROOT", tmp_path)
+    (tmp_path / "README.md").write_text("2\n")
+    (tmp_path / "leaderboard/results/x.json").write_text("2\n")
+    assert provenance.git_state()["dirty"] is False
+    (tmp_path / "zoo/a.py").write_text("2\n")
+    assert provenance.git_state()["dirty"] is True
