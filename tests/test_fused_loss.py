@@ -169,12 +169,14 @@ def test_recipe_switch_trains_like_full_logits(tmp_path):
     """train.fused_loss=true goes through the trainer and matches the full-logits run."""
     import json
 
+    from tests.test_recipes import small_corpus
     from zoo.training.recipe import load_recipe
     from zoo.training.run import train_recipe
 
     assert load_recipe("gpt-nano")["train"]["fused_loss"] is False
+    corpus = small_corpus(tmp_path)  # the whole corpus would spend a minute on data, not on the loss
     tiny = ["train.steps=3", "train.warmup_steps=1", "train.batch_size=2", "data.sequence_length=16",
-            "train.log_every=1", "train.eval_every=100", "train.checkpoint_every=100", "train.jit_compile=false"]
+            "train.log_every=1", "train.eval_every=100", "train.checkpoint_every=100", "train.jit_compile=false", f"data.corpus={corpus}"]
     losses = []
     for fused in (False, True):
         out = tmp_path / f"fused-{fused}"

@@ -17,19 +17,22 @@ TIMING_KEYS = {"speed", "tokens_per_s_b1"}
 
 @pytest.fixture(scope="module")
 def presets(tmp_path_factory):
-    """Four tiny trained presets (keras-hub preset directories exported by our trainer)."""
+    """Four tiny trained presets (keras-hub preset directories exported by our trainer): two
+    trained, two copies under other names, which the harness must treat as separate models."""
+    import shutil
+
     from tests.test_recipes import small_corpus
     from zoo.training.run import train_recipe
 
     root = tmp_path_factory.mktemp("presets")
     corpus = small_corpus(root)
     out = []
-    for i, name in enumerate(["gpt-nano", "llama-nano", "gpt-nano", "llama-nano"]):
+    for i, name in enumerate(["gpt-nano", "llama-nano"]):
         r = train_recipe(name, TINY + [f"data.corpus={corpus}", f"train.seed={i}"], out=root / f"run{i}",
                          quiet=True)
         os.rename(r["preset"], root / f"m{i}")
-        out.append(str(root / f"m{i}"))
-    return out
+        shutil.copytree(root / f"m{i}", root / f"m{i + 2}")
+    return [str(root / f"m{i}") for i in range(4)]
 
 
 def bench(*args, out, **kw):
@@ -58,6 +61,7 @@ def test_preset_dirs_scored_cached_and_corrupt_recomputed(presets, tmp_path):
     assert len(run_suites(["lm"], presets[:2], quick=True, out=tmp_path)) == 1  # recomputed
 
 
+@pytest.mark.slow
 def test_four_concurrent_runs_leave_all_results_on_the_leaderboard(presets, tmp_path):
     procs = [bench("--suite", "lm", "--quick", "--models", p, out=tmp_path) for p in presets]
     for p in procs:
@@ -68,6 +72,7 @@ def test_four_concurrent_runs_leave_all_results_on_the_leaderboard(presets, tmp_
         assert f"preset-m{i}" in table
 
 
+@pytest.mark.slow
 def test_same_command_same_seed_gives_identical_metrics(presets, tmp_path):
     for out in (tmp_path / "a", tmp_path / "b"):
         p = bench("--suite", "lm,generation", "--quick", "--models", presets[0], out=out)

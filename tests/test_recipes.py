@@ -42,7 +42,7 @@ def objective_overrides(name, tmp_path):
 
     init = load_recipe(name).get("init_from")
     objective = load_recipe(name)["data"]["objective"]
-    small = [] if objective == "clm" else ["train.final_eval_examples=64"]
+    small = [] if objective == "clm" else ["train.final_eval_examples=16"]
     if not init:
         return small
     build(init, sequence_length=16).save_to_preset(str(tmp_path / "init"))

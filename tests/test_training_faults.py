@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from zoo.paths import REPO_ROOT
 
@@ -70,6 +71,7 @@ def test_mirrored_two_logical_cpus_matches_default(tmp_path):
     assert isinstance(load_preset(tmp_path / "mirrored" / "preset").generate("To be", max_length=12), str)
 
 
+@pytest.mark.slow
 def test_multi_worker_two_processes_matches_default(tmp_path):
     corpus = small_corpus(tmp_path)
     common = BASE + [f"data.corpus={corpus}"]
@@ -160,6 +162,7 @@ OBJECTIVE = ["train.warmup_steps=1", "train.batch_size=4", "data.sequence_length
              "train.eval_every=1000", "train.eval_batches=1", "train.final_eval_examples=16"]
 
 
+@pytest.mark.slow
 def test_objective_trainer_sigkill_resume_is_bit_identical_and_sigterm_exits_143(tmp_path):
     """The batch objectives (here BERT MLM + NSP) run the same loop: a run killed after a
     checkpoint resumes to the same weights and losses; SIGTERM saves and exits 143."""
@@ -168,6 +171,7 @@ def test_objective_trainer_sigkill_resume_is_bit_identical_and_sigterm_exits_143
     check_sigterm("bert-nano", cfg + ["train.steps=100000", "train.checkpoint_every=100000"], tmp_path / "stopped")
 
 
+@pytest.mark.slow
 def test_objective_trainer_mirrored_matches_default(tmp_path):
     """MLM + NSP over two replicas: each replica holds a different number of masked tokens,
     and the loss is still the single-device mean (divided by the global count)."""
