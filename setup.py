@@ -28,6 +28,6 @@ setup(
         "sentencepiece>=0.2",
         "tensorboard",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
     entry_points={"console_scripts": ["zoo=zoo.cli:main"]},
 )
