@@ -10,6 +10,9 @@ so presets that use them load through keras-hub's `from_preset`).
 * `ZooGPT2TextClassifier` / `ZooLlamaTextClassifier`: a decoder backbone with a linear
   classifier head on the hidden state of the last non-padding token (causal attention:
   the only position that has seen the whole text).
+* `ZooBertMeanPoolClassifier`: a BERT backbone with a linear head on the masked mean of its
+  outputs (keras-hub's `BertTextClassifier` reads the `<cls>` pooler, which pretraining
+  trains only through NSP; on our byte-level CPU BERTs that route did not learn genre).
 
 >>> from zoo.hub import build
 >>> clf = build("gpt-nano-genre")
@@ -123,7 +126,58 @@ class ZooLlamaTextClassifier(_DecoderTextClassifier):
     preprocessor_cls = ZooTextClassifierPreprocessor
 
 
-DECODER_CLASSIFIERS = {"gpt": ZooGPT2TextClassifier, "llama": ZooLlamaTextClassifier}
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooBertMeanPoolClassifier(keras_hub.models.TextClassifier):
+    """BertBackbone + masked mean of `sequence_output` + dropout + Dense(num_classes).
+
+    Args:
+        backbone: a `keras_hub.models.BertBackbone`.
+        num_classes: number of labels.
+        preprocessor: a text classifier preprocessor packing `<cls> text <sep>` with
+            segment ids (`ZooTextClassifierPreprocessor(style="bert")`).
+        activation: activation of the logits layer (None: logits).
+        dropout: dropout on the pooled vector.
+
+    >>> from zoo.hub import build
+    >>> build("bert-nano-genre").predict(["To be, or not to be"], verbose=0).shape
+    (1, 3)
+    """
+
+    backbone_cls = keras_hub.models.BertBackbone
+    preprocessor_cls = ZooTextClassifierPreprocessor
+
+    def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.1,
+                 **kwargs):
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
+                                                   name="classifier_dropout")
+        self.output_dense = keras.layers.Dense(num_classes, activation=activation,
+                                               kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                                               dtype=backbone.dtype_policy, name="logits")
+        # === Functional Model ===
+        inputs = backbone.input
+        hidden = backbone(inputs)["sequence_output"]
+        mask = ops.expand_dims(ops.cast(inputs["padding_mask"], hidden.dtype), -1)
+        pooled = ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+        outputs = self.output_dense(self.output_dropout(pooled))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.num_classes = num_classes
+        self.activation = keras.activations.get(activation)
+        self.dropout = dropout
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes,
+                       "activation": keras.activations.serialize(self.activation),
+                       "dropout": self.dropout})
+        return config
+
+
+# The classifier task of each family a `<base>-genre` model can be built on.
+CLASSIFIERS = {"bert": ZooBertMeanPoolClassifier, "gpt": ZooGPT2TextClassifier, "llama": ZooLlamaTextClassifier}
 
 
 def build_classifier(spec, tokenizer, sequence_length=None):
@@ -134,10 +188,8 @@ def build_classifier(spec, tokenizer, sequence_length=None):
     backbone = base.build(base, tokenizer, sequence_length).backbone
     n = spec.config["num_classes"]
     length = sequence_length or spec.max_sequence_length
-    if base.family == "bert":
-        pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style="bert")
-        return keras_hub.models.BertTextClassifier(backbone=backbone, num_classes=n, preprocessor=pre,
-                                                    dropout=spec.config.get("classifier_dropout", 0.1))
-    pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style="decoder")
-    return DECODER_CLASSIFIERS[base.family](backbone=backbone, num_classes=n, preprocessor=pre,
-                                             dropout=spec.config.get("classifier_dropout", 0.1))
+    task = CLASSIFIERS[base.family]
+    style = "bert" if task is ZooBertMeanPoolClassifier else "decoder"
+    pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style=style)
+    return task(backbone=backbone, num_classes=n, preprocessor=pre,
+                dropout=spec.config.get("classifier_dropout", 0.1))
