@@ -20,6 +20,7 @@ import os
 import pathlib
 import re
 
+from benchmarks.provenance import cpu_label
 from benchmarks.results import load_results, page_commit, run_cell, tokens_cell
 from zoo import atomic
 from zoo.metrics import value_of
@@ -82,7 +83,7 @@ def _standalone_lines(results, out, base, state, commit):
     lines = []
     for r in sorted((r for r in results if r.get("standalone")), key=lambda r: r["_file"]):
         m, cpu = r["metrics"], ((r.get("provenance") or {}).get("cpu") or {})
-        where = f"{cpu.get('model', '?')}, {cpu.get('cores', '?')} cores"
+        where = f"{cpu_label(cpu)}, {cpu.get('cores', '?')} cores"
         tail = f" ({where}; {_link(r, out, base)}, {run_cell(r, state, commit)})"
         if "speedup_vs_keras_hub" in m:
             lines.append(f"- Training throughput on a fixed GPT-2 shape: fastest zoo setting "

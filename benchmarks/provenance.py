@@ -104,6 +104,53 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+# Vector/matrix units that decide CPU matmul speed, best first: one name per machine.
+_ISA = (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 BF16"), ("avx512f", "AVX-512"), ("avx2", "AVX2"))
+
+
+def cpu_info():
+    """The CPU a result was measured on: model name, cores, and (from /proc/cpuinfo) family,
+    model number and best matmul ISA. "AMD EPYC" alone names both an AVX2-only Zen 1/2
+    (family 23) and an AVX-512 Zen 4 (family 25), whose matmul peaks differ several-fold.
+
+    Returns:
+        {"model", "cores"} plus "family", "model_number", "isa" where /proc/cpuinfo has them.
+
+    >>> sorted(cpu_info())[:2]
+    ['cores', 'family']
+    """
+    info = {"model": cpu_model(), "cores": os.cpu_count()}
+    fields = {}
+    try:
+        for line in open("/proc/cpuinfo"):
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("cpu family", "model", "flags") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:
+                break  # the first processor's block is enough
+    except OSError:
+        return info
+    if fields.get("cpu family", "").isdigit():
+        info["family"] = int(fields["cpu family"])
+    if fields.get("model", "").isdigit():
+        info["model_number"] = int(fields["model"])
+    flags = set(fields.get("flags", "").split())
+    info["isa"] = next((name for flag, name in _ISA if flag in flags), None)
+    return info
+
+
+def cpu_label(cpu):
+    """'AMD EPYC (family 23, AVX2)' from a result's provenance["cpu"]; older results
+    without family/isa keep their plain model name ('AMD EPYC').
+
+    Args:
+        cpu: a result's provenance["cpu"] dict.
+    """
+    details = ", ".join(x for x in (f"family {cpu['family']}" if "family" in cpu else None, cpu.get("isa")) if x)
+    return f"{cpu.get('model', '?')} ({details})" if details else cpu.get("model", "?")
+
+
 def package_versions():
     out = {}
     for p in PACKAGES:
@@ -119,7 +166,7 @@ def provenance(seed, **extra):
         "git": git_state(),
         "packages": package_versions(),
         "python": platform.python_version(),
-        "cpu": {"model": cpu_model(), "cores": os.cpu_count()},
+        "cpu": cpu_info(),
         "seed": seed,
         "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
         "utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

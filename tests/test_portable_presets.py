@@ -97,3 +97,27 @@ def test_other_tasks_round_trip_through_zoo(tmp_path, name):
     assert type(loaded.preprocessor.tokenizer).__name__ == "ZooByteTokenizer"
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_bert_classifier_preset_loads_as_itself_whichever_class_keras_hub_finds_first(tmp_path):
+    """keras-hub's TextClassifier.from_preset picks a BERT task class by scanning a set of
+    registered classes, so either BertTextClassifier or ours may come first; both must lead
+    to our class from task.json (it failed in one process of the CI run before)."""
+    import keras_hub
+    from keras_hub.src.utils import preset_utils
+
+    from zoo.hub import build, load_preset
+    from zoo.models.tasks import ZooBertMeanPoolClassifier
+
+    clf = build("bert-nano-genre", sequence_length=16)
+    clf.save_to_preset(str(tmp_path / "clf"))
+    candidates = [c for c in preset_utils.list_subclasses(keras_hub.models.TextClassifier)
+                  if c.backbone_cls is keras_hub.models.BertBackbone]
+    assert keras_hub.models.BertTextClassifier in candidates and ZooBertMeanPoolClassifier in candidates
+    assert all(issubclass(ZooBertMeanPoolClassifier, c) for c in candidates)
+    loaded = load_preset(tmp_path / "clf")
+    assert type(loaded) is ZooBertMeanPoolClassifier
+    x = ["To be, or not to be"]
+    import numpy as np
+
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), clf.predict(x, verbose=0), rtol=1e-5, atol=1e-6)

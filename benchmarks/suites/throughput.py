@@ -10,6 +10,7 @@ bf16 matmul peaks, MFU, peak memory per contender process, a validation-loss che
 fastest setting against float32, and a profiled step-time breakdown. The method is in
 benchmarks/throughput/ (`python -m benchmarks.throughput` prints the same tables standalone).
 """
+from benchmarks.provenance import cpu_label
 from benchmarks.suite import Suite, register_suite
 
 
@@ -66,7 +67,7 @@ class ThroughputSuite(Suite):
             lines += [f"**{r['model']}**{' (quick)' if r.get('quick') else ''}: fastest zoo setting "
                       f"{m['speedup_vs_keras_hub']:.2f}× keras-hub `fit`, float32 zoo step "
                       f"{(m.get('fp32_speedup_vs_keras_hub') or float('nan')):.2f}×; run at {sha}{dirty} on "
-                      f"{cpu.get('model', '?')} ({cpu.get('cores', '?')} cores), "
+                      f"{cpu_label(cpu)} ({cpu.get('cores', '?')} cores), "
                       f"{prov.get('utc', '')}.", ""]
             lines += format_tables(result)
         return lines

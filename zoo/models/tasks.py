@@ -127,8 +127,12 @@ class ZooLlamaTextClassifier(_DecoderTextClassifier):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ZooBertMeanPoolClassifier(keras_hub.models.TextClassifier):
+class ZooBertMeanPoolClassifier(keras_hub.models.BertTextClassifier):
     """BertBackbone + masked mean of `sequence_output` + dropout + Dense(num_classes).
+
+    A subclass of keras-hub's `BertTextClassifier` (same config, same layer names, another
+    pooling) so that `TextClassifier.from_preset` loads it from `task.json` whichever of the
+    two keras-hub's class lookup finds first (it scans a set, so the order varies by process).
 
     Args:
         backbone: a `keras_hub.models.BertBackbone`.
@@ -162,18 +166,12 @@ class ZooBertMeanPoolClassifier(keras_hub.models.TextClassifier):
         mask = ops.expand_dims(ops.cast(inputs["padding_mask"], hidden.dtype), -1)
         pooled = ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
         outputs = self.output_dense(self.output_dropout(pooled))
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        # === Config ===
+        # BertTextClassifier.__init__ builds the <cls> graph: skip it, build this one.
+        keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=outputs, **kwargs)
+        # === Config === (BertTextClassifier.get_config serialises these three)
         self.num_classes = num_classes
         self.activation = keras.activations.get(activation)
         self.dropout = dropout
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"num_classes": self.num_classes,
-                       "activation": keras.activations.serialize(self.activation),
-                       "dropout": self.dropout})
-        return config
 
 
 # The classifier task of each family a `<base>-genre` model can be built on.
