@@ -79,32 +79,52 @@ class ZooTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor)
         return {**super().get_config(), "style": self.style}
 
 
+def _last_token(outputs, padding_mask):
+    """Hidden state of the last non-padding token (a decoder backbone's [B, T, D] output)."""
+    mask = ops.cast(padding_mask, "int32")
+    last = ops.maximum(ops.sum(mask, axis=1) - 1, 0)
+    pooled = ops.take_along_axis(outputs, ops.expand_dims(ops.expand_dims(last, -1), -1), axis=1)
+    return ops.squeeze(pooled, axis=1)
+
+
+def _masked_mean(outputs, padding_mask):
+    """Mean of a BERT backbone's `sequence_output` over the non-padding tokens."""
+    hidden = outputs["sequence_output"]
+    mask = ops.expand_dims(ops.cast(padding_mask, hidden.dtype), -1)
+    return ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+
+def _init_pooled_classifier(task, backbone, num_classes, preprocessor, activation, dropout, pool,
+                            **kwargs):
+    """Build `task` as backbone -> pool(outputs, padding_mask) -> dropout -> Dense(num_classes),
+    with keras-hub's classifier layer names and config attributes (what both our classifier
+    tasks share; they differ only in `pool`)."""
+    # === Layers ===
+    task.backbone = backbone
+    task.preprocessor = preprocessor
+    task.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
+                                               name="classifier_dropout")
+    task.output_dense = keras.layers.Dense(num_classes, activation=activation,
+                                           kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                                           dtype=backbone.dtype_policy, name="logits")
+    # === Functional Model ===
+    inputs = backbone.input
+    pooled = pool(backbone(inputs), inputs["padding_mask"])
+    outputs = task.output_dense(task.output_dropout(pooled))
+    keras_hub.models.TextClassifier.__init__(task, inputs=inputs, outputs=outputs, **kwargs)
+    # === Config ===
+    task.num_classes = num_classes
+    task.activation = keras.activations.get(activation)
+    task.dropout = dropout
+
+
 class _DecoderTextClassifier(keras_hub.models.TextClassifier):
     """Decoder backbone + dropout + Dense(num_classes) on the last non-padding token."""
 
     def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.0,
                  **kwargs):
-        # === Layers ===
-        self.backbone = backbone
-        self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
-                                                   name="classifier_dropout")
-        self.output_dense = keras.layers.Dense(num_classes, activation=activation,
-                                               kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                                               dtype=backbone.dtype_policy, name="logits")
-        # === Functional Model ===
-        inputs = backbone.input
-        hidden = backbone(inputs)
-        mask = ops.cast(inputs["padding_mask"], "int32")
-        last = ops.maximum(ops.sum(mask, axis=1) - 1, 0)
-        pooled = ops.take_along_axis(hidden, ops.expand_dims(ops.expand_dims(last, -1), -1), axis=1)
-        pooled = ops.squeeze(pooled, axis=1)
-        outputs = self.output_dense(self.output_dropout(pooled))
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        # === Config ===
-        self.num_classes = num_classes
-        self.activation = keras.activations.get(activation)
-        self.dropout = dropout
+        _init_pooled_classifier(self, backbone, num_classes, preprocessor, activation, dropout,
+                                _last_token, **kwargs)
 
     def get_config(self):
         config = super().get_config()
@@ -152,26 +172,10 @@ class ZooBertMeanPoolClassifier(keras_hub.models.BertTextClassifier):
 
     def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.1,
                  **kwargs):
-        # === Layers ===
-        self.backbone = backbone
-        self.preprocessor = preprocessor
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
-                                                   name="classifier_dropout")
-        self.output_dense = keras.layers.Dense(num_classes, activation=activation,
-                                               kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                                               dtype=backbone.dtype_policy, name="logits")
-        # === Functional Model ===
-        inputs = backbone.input
-        hidden = backbone(inputs)["sequence_output"]
-        mask = ops.expand_dims(ops.cast(inputs["padding_mask"], hidden.dtype), -1)
-        pooled = ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
-        outputs = self.output_dense(self.output_dropout(pooled))
-        # BertTextClassifier.__init__ builds the <cls> graph: skip it, build this one.
-        keras_hub.models.TextClassifier.__init__(self, inputs=inputs, outputs=outputs, **kwargs)
-        # === Config === (BertTextClassifier.get_config serialises these three)
-        self.num_classes = num_classes
-        self.activation = keras.activations.get(activation)
-        self.dropout = dropout
+        # BertTextClassifier.__init__ builds the <cls> graph: skip it, build this one
+        # (BertTextClassifier.get_config serialises the same num_classes/activation/dropout).
+        _init_pooled_classifier(self, backbone, num_classes, preprocessor, activation, dropout,
+                                _masked_mean, **kwargs)
 
 
 # The classifier task of each family a `<base>-genre` model can be built on.
