@@ -134,6 +134,16 @@ def _repetition(m):
     return f"{train:,} training bytes; the longest run reads {longest:,}: {verdict}"
 
 
+def _timing(m):
+    """The runs' training time: summed over runs, and the wall time when this result trained them all."""
+    text = f"Training time of the runs: {m.get('train_seconds_total', float('nan')):,.0f} s summed"
+    workers, fresh = m.get("workers"), m.get("runs_trained_now")
+    if workers and fresh == len(m["points"]) + len(m["diverged"]):
+        text += (f"; {m['ladder_wall_seconds']:,.0f} s of wall time for training all of them here, "
+                 f"{workers} process{'es' * (workers > 1)} at a time, {m.get('threads_per_worker')} thread(s) each")
+    return text + "."
+
+
 def render_ladder(m, quick):
     """Markdown lines for one scaling result's metrics."""
     from zoo.scaling.laws import PUBLISHED_EXPONENTS
@@ -148,7 +158,7 @@ def render_ladder(m, quick):
              f"{len(budgets)} compute budgets C = " + ", ".join(f"{c:.3g}" for c in budgets) + " FLOPs, "
              "several model sizes each, every run trained for D = C / 6N bytes of Shakespeare + the King James "
              f"Bible ({_repetition(m)}) with a cosine schedule that ends at its own "
-             f"budget. Training time of the runs: {m.get('train_seconds_total', float('nan')):,.0f} s. "
+             f"budget. {_timing(m)} "
              f"Diverged runs excluded: {len(m['diverged'])}"
              + (" (" + ", ".join(f"{d['model']} at {d['tokens']:,}" for d in m["diverged"]) + ")"
                 if m["diverged"] else "") + ".", ""]

@@ -195,8 +195,32 @@ def test_checkpoint_from_another_shape_is_refused(tmp_path, capsys):
     before = snapshot(tmp_path / "run")
     code = _main(["train", "llama-nano", *args, "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
+    assert code == 2 and "was written by keras_hub" in err and "Traceback" not in err
+    assert snapshot(tmp_path / "run") == before
+    # A run directory from before run.json: the variables themselves are checked.
+    (tmp_path / "run" / "run.json").unlink()
+    before = snapshot(tmp_path / "run")
+    code = _main(["train", "llama-nano", *args, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
     assert code == 2 and "does not match" in err and "Traceback" not in err
     assert snapshot(tmp_path / "run") == before
+
+
+def test_checkpoint_of_another_model_class_with_the_same_shapes_is_refused(tmp_path, capsys):
+    from tests.test_training_faults import small_corpus
+
+    corpus = small_corpus(tmp_path)
+    args = ["--set", f"data.corpus={corpus}", "--set", "train.checkpoint_every=2", *NANO]
+    assert _main(["train", "gpt-nano", *args, "--out", str(tmp_path / "run")]) == 0
+    record = tmp_path / "run" / "run.json"
+    assert json.loads(record.read_text())["model_class"].endswith("CausalLM")
+    # As if an earlier version of the task class (same variables, another forward pass) wrote it.
+    record.write_text(json.dumps({"model_class": "zoo.models.tasks.SomeEarlierClassifier"}))
+    before = snapshot(tmp_path / "run")
+    code = _main(["train", "gpt-nano", *args, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "was written by zoo.models.tasks.SomeEarlierClassifier" in err
+    assert "Traceback" not in err and snapshot(tmp_path / "run") == before
 
 
 def test_every_broken_preset_is_in_the_table():

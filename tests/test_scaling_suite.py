@@ -45,14 +45,14 @@ def _fake_ladder(monkeypatch, broken=()):
     config = scaling.ScalingSuite.config  # few bootstrap refits: this test checks wiring, not intervals
     monkeypatch.setattr(scaling.ScalingSuite, "config", lambda self, quick: {**config(self, quick), "bootstrap": 12})
 
-    def train(model, tokens, seed):
+    def train(model, tokens):
         if model in broken:
             return float("nan"), None, False
         n = ladder.non_embedding_params(model)
         wobble = 1 + 0.002 * np.sin(n + tokens)  # deterministic "noise"
         return float(chinchilla_loss(LAW, n, tokens) * wobble), 1.0, True
 
-    monkeypatch.setattr(scaling, "_train_rung", train)
+    monkeypatch.setattr(scaling, "_train_ladder", lambda runs, seed: [train(r.model, r.tokens) for r in runs])
 
 
 def test_simulated_design_renders_fits_prediction_and_honest_literature_table(tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ b), the constants E, A, B are not.
 import math
 import pathlib
 import sys
+import time
 
 import numpy as np
 
@@ -24,44 +25,13 @@ from benchmarks.suite import Suite, register_suite
 from benchmarks.scaling_render import render_ladder
 
 
-def _train_rung(model, tokens, seed):
-    """Final validation bpb of one rung, reusing a finished run with the same recipe."""
-    import json
-
-    from zoo import paths
-    from zoo.training.recipe import load_recipe, recipe_hash
-    from zoo.training.base import TrainingStopped
-    from zoo.training.trainer import Trainer
+def _train_ladder(runs, seed):
+    """[(bpb, seconds, cached)] of the ladder's runs (zoo.scaling.runner: cached, side by side)."""
     from zoo.scaling.ladder import ladder_recipe
+    from zoo.scaling.runner import run_dir_of, train_runs
+    from zoo.training.recipe import load_recipe
 
-    recipe = load_recipe(ladder_recipe(model, tokens, seed))
-    run_dir = paths.runs_dir() / "scaling" / f"{model}-{tokens}"
-    info = run_dir / "preset" / "zoo.json"
-    if info.is_file():
-        meta = json.loads(info.read_text())
-        if meta.get("recipe_hash") == recipe_hash(recipe):
-            return meta["result"].get("val_bpb"), meta["result"].get("train_seconds"), True
-    print(f"[scaling] training {model} for {tokens:,} tokens", file=sys.stderr, flush=True)
-    try:
-        result = Trainer(recipe, run_dir, quiet=True).run(resume=None)
-    except TrainingStopped as e:
-        print(f"[scaling] {model}-{tokens} diverged: {e}", file=sys.stderr)
-        return float("nan"), None, False
-    finally:
-        _release_graphs()
-    return result["val_bpb"], result["train_seconds"], False
-
-
-def _release_graphs():
-    """Drop the finished rung's Keras/TF state: fifteen rungs in one process otherwise pile
-    up traced graphs that every later garbage collection walks (measured on six short
-    rungs: 132 s kept, 116 s released, identical losses)."""
-    import gc
-
-    import keras
-
-    keras.backend.clear_session()
-    gc.collect()
+    return train_runs([(load_recipe(ladder_recipe(r.model, r.tokens, seed)), run_dir_of(r)) for r in runs])
 
 
 def _with_exponents(N, D, L, **kw):
@@ -132,6 +102,7 @@ class ScalingSuite(Suite):
         from zoo.scaling import isoflop, laws
         from zoo.scaling import isoflop_plots as plots
         from zoo.scaling.ladder import ladder, non_embedding_params
+        from zoo.scaling.runner import default_workers, worker_threads
 
         # Llama by default: with learned positions, small-batch GPT rungs sit on the unigram
         # plateau for the first ~600 steps whatever their size (measured: every GPT rung at
@@ -140,8 +111,11 @@ class ScalingSuite(Suite):
         if family not in ("gpt", "llama"):
             raise ZooError(f"the scaling ladder exists for families gpt and llama, not '{family}'")
         points, diverged = [], []
-        for run in ladder(family, config["quick"]):
-            bpb, seconds, cached = _train_rung(run.model, run.tokens, seed)
+        runs = ladder(family, config["quick"])
+        t0 = time.perf_counter()
+        trained = _train_ladder(runs, seed)
+        ladder_seconds = time.perf_counter() - t0
+        for run, (bpb, seconds, _) in zip(runs, trained):
             if bpb is None or not math.isfinite(bpb) or bpb <= 0:
                 diverged.append({"model": run.model, "tokens": run.tokens, "C": run.budget})
                 continue
@@ -164,7 +138,11 @@ class ScalingSuite(Suite):
             "prediction": lambda: isoflop.predict_largest_budget(points, seed=seed),
         }
         out = {"family": family, "points": points, "diverged": diverged,
-               "train_seconds_total": round(sum(p["train_seconds"] or 0.0 for p in points), 1)}
+               "train_seconds_total": round(sum(p["train_seconds"] or 0.0 for p in points), 1),
+               # This invocation's wall time for the runs (near 0 when all were cached) and its processes.
+               "ladder_wall_seconds": round(ladder_seconds, 1), "workers": default_workers(),
+               "threads_per_worker": worker_threads(default_workers()),
+               "runs_trained_now": sum(not cached for _, _, cached in trained)}
         for name, fit in fits.items():
             # A law that the measured points cannot support is reported, not fatal: the
             # points and the other fits stay useful.

@@ -26,6 +26,7 @@ from zoo.errors import ZooError
 from zoo.registry import get_spec
 from zoo.training import strategies
 from zoo.training.progress import Progress
+from zoo.training.recipe import dump_recipe
 from zoo.training.schedule import WarmupCosine
 
 
@@ -102,9 +103,24 @@ class BaseTrainer:
         self.manager = tf.train.CheckpointManager(self.ckpt, str(self.run_dir / "checkpoints"),
                                                   max_to_keep=self.recipe["train"]["keep_checkpoints"])
 
+    def _model_class(self):
+        cls = type(self.model)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
     def _restore(self, resume):
         latest = self.manager.latest_checkpoint
         if latest and resume is not False:
+            # Same variables do not make the same model: a checkpoint of another task class
+            # (e.g. another pooling over the same backbone) would restore without complaint.
+            record = self.run_dir / "run.json"
+            try:
+                written_by = json.loads(record.read_text()).get("model_class") if record.is_file() else None
+            except (OSError, ValueError, AttributeError):
+                written_by = None
+            if written_by and written_by != self._model_class():
+                raise ZooError(
+                    f"checkpoint {latest} was written by {written_by}, but this recipe builds "
+                    f"{self._model_class()}; use a new --out directory or delete {self.run_dir}")
             try:
                 self.ckpt.restore(latest).assert_existing_objects_matched()
             except (AssertionError, ValueError, tf.errors.OpError) as e:
@@ -117,6 +133,12 @@ class BaseTrainer:
                 print(f"zoo: resumed from {latest} at step {int(self.step.numpy())}", file=sys.stderr)
             return int(self.step.numpy())
         return 0
+
+    def _record_run(self):
+        """Write recipe.yaml and run.json (the model class) once the checkpoint is known to fit."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(self.recipe))
+        atomic.write_text(self.run_dir / "run.json", json.dumps({"model_class": self._model_class()}) + "\n")
 
     def _check_batch(self):
         B, replicas = self.recipe["train"]["batch_size"], self.strategy.num_replicas_in_sync

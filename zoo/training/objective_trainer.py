@@ -30,13 +30,13 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.presets import write_preset
-from zoo import atomic, paths
+from zoo import paths
 from zoo.data import objectives as O
 from zoo.data.tokenizers import ZooByteTokenizer, build_tokenizer
 from zoo.errors import ZooError
 from zoo.registry import get_spec
 from zoo.training.base import BaseTrainer
-from zoo.training.recipe import dump_recipe, recipe_hash
+from zoo.training.recipe import recipe_hash
 from zoo.training.token_count import training_token_counts
 
 EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
@@ -579,10 +579,9 @@ class ObjectiveTrainer(BaseTrainer):
 
     def run(self, resume=None):
         r, train = self.recipe, self.recipe["train"]
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(r))
         self._build()
-        start = self._restore(resume)
+        start = self._restore(resume)  # a mismatched checkpoint stops here, before any write
+        self._record_run()
         self._check_batch()
         self._compile()
         result = self._loop(self._dataset(start, train["steps"]), self.train_step, start, train["batch_size"],

@@ -13,13 +13,12 @@ Example:
 import json
 import math
 
-from zoo import atomic
 from zoo.data import pipeline
 from zoo.data.tokenizers import build_tokenizer
 from zoo.evaluation import causal_nll
 from zoo.presets import write_preset
 from zoo.training.base import BaseTrainer
-from zoo.training.recipe import dump_recipe, recipe_hash
+from zoo.training.recipe import recipe_hash
 from zoo.training.step import make_train_step
 
 LN2 = math.log(2.0)
@@ -86,8 +85,7 @@ class Trainer(BaseTrainer):
         r, train = self.recipe, self.recipe["train"]
         self._build()
         start = self._restore(resume)  # a mismatched checkpoint stops here, before any write
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(r))
+        self._record_run()
         steps = train["steps"]
         T, B = r["data"]["sequence_length"], train["batch_size"]
         self._compile_steps()
