@@ -135,12 +135,16 @@ def _repetition(m):
 
 
 def _timing(m):
-    """The runs' training time: summed over runs, and the wall time when this result trained them all."""
+    """The runs' training time: summed over runs, and the wall time they took side by side."""
     text = f"Training time of the runs: {m.get('train_seconds_total', float('nan')):,.0f} s summed"
-    workers, fresh = m.get("workers"), m.get("runs_trained_now")
-    if workers and fresh == len(m["points"]) + len(m["diverged"]):
-        text += (f"; {m['ladder_wall_seconds']:,.0f} s of wall time for training all of them here, "
-                 f"{workers} process{'es' * (workers > 1)} at a time, {m.get('threads_per_worker')} thread(s) each")
+    if m.get("busy_seconds") is not None:
+        procs, threads = m["processes"], "/".join(str(t) for t in m["threads_per_process"])
+        text += (f", {m['busy_seconds']:,.0f} s of wall time (runs overlapping in time counted once: up to "
+                 f"{procs} process{'es' * (procs > 1)} side by side, {threads} thread"
+                 f"{'s' * (threads != '1')} each)")
+    fresh, total = m.get("runs_trained_now"), len(m["points"]) + len(m["diverged"])
+    if fresh and fresh < total:
+        text += f"; this result trained {fresh} of them and reused the other {total - fresh}"
     return text + "."
 
 

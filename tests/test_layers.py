@@ -58,11 +58,7 @@ LAYERS = {
 BENCHMARKS = LAYERS["benchmarks"]
 
 # Known exceptions, each with its reason. Nothing else is exempt.
-ALLOWED_UPWARD = {
-    # The model catalogue loads the scaling-ladder rungs, which register model sizes
-    # from zoo/scaling/ladder.py: issue 15 branch rewrites zoo/scaling.
-    ("zoo.models", "zoo.scaling.ladder"),
-}
+ALLOWED_UPWARD: set = set()
 
 
 def module_name(path):

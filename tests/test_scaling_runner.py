@@ -20,16 +20,20 @@ def _jobs(corpus, tokens=(10 * 4 * 32, 12 * 4 * 32)):
 
 def test_runs_train_side_by_side_in_workers_and_are_reused(tmp_path):
     from tests.test_training_faults import small_corpus
-    from zoo.scaling.runner import train_runs
+    from zoo.scaling.runner import busy_seconds, train_runs, worker_threads
 
     jobs = _jobs(small_corpus(tmp_path))
     first = train_runs(jobs, workers=2)
-    assert [cached for _, _, cached in first] == [False, False]
-    assert all(math.isfinite(bpb) and 0 < bpb < 9 and seconds > 0 for bpb, seconds, _ in first)
+    assert [t.cached for t in first] == [False, False]
+    assert all(math.isfinite(t.bpb) and 0 < t.bpb < 9 and t.seconds > 0 for t in first)
+    assert all(t.timing["processes"] == 2 and t.timing["threads"] == worker_threads(2) for t in first)
     for recipe, run_dir in jobs:
         assert (run_dir / "preset" / "zoo.json").is_file() and (run_dir / "run.json").is_file()
+    # Side by side: the two runs' training overlapped in time.
+    a, b = (t.timing for t in first)
+    assert busy_seconds([a, b]) < (a["end"] - a["start"]) + (b["end"] - b["start"])
     again = train_runs(jobs, workers=2)
-    assert again == [(bpb, seconds, True) for bpb, seconds, _ in first]
+    assert again == [t._replace(cached=True) for t in first]
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])

@@ -27,6 +27,11 @@ def test_scaling_suite_tiny_isoflop_design(tmp_path, monkeypatch):
     assert all((tmp_path / p).is_file() for p in m["plots"]) and len(m["plots"]) == 3
     page = (tmp_path / "README.md").read_text()
     assert "Approach 2 (IsoFLOP profiles)" in page and "baseline (b): the previous budget's best loss" in page
+    # Every run trained in this invocation, side by side: the page gives their wall time.
+    from zoo.scaling.runner import default_workers
+
+    assert m["runs_trained_now"] == 9 and m["processes"] == min(default_workers(), 9)
+    assert 0 < m["busy_seconds"] <= m["ladder_wall_seconds"] and "s of wall time (runs overlapping" in page
     # A rerun reuses every trained rung and the cached result.
     assert run_suites(["scaling"], quick=True, out=tmp_path, family="gpt") == []
 
@@ -40,6 +45,7 @@ def _fake_ladder(monkeypatch, broken=()):
     from benchmarks.suites import scaling
     from zoo.scaling import ladder
     from zoo.scaling.laws import chinchilla_loss
+    from zoo.scaling.runner import Trained
 
     monkeypatch.setattr(ladder, "QUICK_DESIGN", DESIGN)
     config = scaling.ScalingSuite.config  # few bootstrap refits: this test checks wiring, not intervals
@@ -52,7 +58,8 @@ def _fake_ladder(monkeypatch, broken=()):
         wobble = 1 + 0.002 * np.sin(n + tokens)  # deterministic "noise"
         return float(chinchilla_loss(LAW, n, tokens) * wobble), 1.0, True
 
-    monkeypatch.setattr(scaling, "_train_ladder", lambda runs, seed: [train(r.model, r.tokens) for r in runs])
+    monkeypatch.setattr(scaling, "_train_ladder", lambda runs, seed: [Trained(*train(r.model, r.tokens), None)
+                                                                      for r in runs])
 
 
 def test_simulated_design_renders_fits_prediction_and_honest_literature_table(tmp_path, monkeypatch):

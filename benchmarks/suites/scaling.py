@@ -34,6 +34,18 @@ def _train_ladder(runs, seed):
     return train_runs([(load_recipe(ladder_recipe(r.model, r.tokens, seed)), run_dir_of(r)) for r in runs])
 
 
+def _busy(trained):
+    """Wall time with some run training, and how they were run (all runs' timings, else {})."""
+    from zoo.scaling.runner import busy_seconds
+
+    timings = [t.timing for t in trained if not math.isnan(t.bpb or float("nan"))]
+    if not timings or any(t is None for t in timings):
+        return {}
+    return {"busy_seconds": round(busy_seconds(timings), 1),
+            "processes": max(t["processes"] for t in timings),
+            "threads_per_process": sorted({t["threads"] for t in timings})}
+
+
 def _with_exponents(N, D, L, **kw):
     """Approach 3 plus the frontier exponents it implies (a = β/(α+β), b = α/(α+β))."""
     from zoo.scaling import laws
@@ -102,7 +114,6 @@ class ScalingSuite(Suite):
         from zoo.scaling import isoflop, laws
         from zoo.scaling import isoflop_plots as plots
         from zoo.scaling.ladder import ladder, non_embedding_params
-        from zoo.scaling.runner import default_workers, worker_threads
 
         # Llama by default: with learned positions, small-batch GPT rungs sit on the unigram
         # plateau for the first ~600 steps whatever their size (measured: every GPT rung at
@@ -115,7 +126,7 @@ class ScalingSuite(Suite):
         t0 = time.perf_counter()
         trained = _train_ladder(runs, seed)
         ladder_seconds = time.perf_counter() - t0
-        for run, (bpb, seconds, _) in zip(runs, trained):
+        for run, (bpb, seconds, _, _) in zip(runs, trained):
             if bpb is None or not math.isfinite(bpb) or bpb <= 0:
                 diverged.append({"model": run.model, "tokens": run.tokens, "C": run.budget})
                 continue
@@ -139,10 +150,10 @@ class ScalingSuite(Suite):
         }
         out = {"family": family, "points": points, "diverged": diverged,
                "train_seconds_total": round(sum(p["train_seconds"] or 0.0 for p in points), 1),
-               # This invocation's wall time for the runs (near 0 when all were cached) and its processes.
-               "ladder_wall_seconds": round(ladder_seconds, 1), "workers": default_workers(),
-               "threads_per_worker": worker_threads(default_workers()),
-               "runs_trained_now": sum(not cached for _, _, cached in trained)}
+               # This invocation's wall time for its runs (near 0 when all were cached), and the
+               # wall time the runs took when they were trained (kept with each cached run).
+               "ladder_wall_seconds": round(ladder_seconds, 1),
+               "runs_trained_now": sum(not t.cached for t in trained), **_busy(trained)}
         for name, fit in fits.items():
             # A law that the measured points cannot support is reported, not fatal: the
             # points and the other fits stay useful.

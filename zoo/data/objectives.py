@@ -221,7 +221,7 @@ def nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, pad_id):
 def nsp_pair_texts(tokenizer, lines, batch_size, sequence_length, rng):
     """The (A, B) texts and labels of the pairs `mlm_nsp_batch` builds from the same rng
     state (it draws the pairs first, then the masks): what a non-neural NSP baseline reads."""
-    cls_id, sep_id = _cls_sep_ids(tokenizer)
+    cls_id, sep_id = boundary_ids(tokenizer)
     b = nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, tokenizer.pad_token_id)
     seg, text = b["segment_ids"], b["selectable"]
     a = decode_many(tokenizer, [ids[t & (s == 0)] for ids, s, t in zip(b["token_ids"], seg, text)])
@@ -229,16 +229,28 @@ def nsp_pair_texts(tokenizer, lines, batch_size, sequence_length, rng):
     return list(zip(a, bb)), b["nsp_labels"].tolist()
 
 
-def _cls_sep_ids(tokenizer):
-    cls_id = getattr(tokenizer, "cls_token_id", None)
-    sep_id = getattr(tokenizer, "sep_token_id", None)
+def boundary_ids(tokenizer, bert=True):
+    """(start, end) ids that frame a packed sequence: `<cls>`/`<sep>` for BERT-style inputs
+    (the tokenizer's start/end tokens when it has none), start/end for a decoder's.
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+        bert: BERT-style framing (else a decoder's).
+
+    >>> from zoo.data.tokenizers import ZooByteTokenizer
+    >>> tok = ZooByteTokenizer()
+    >>> boundary_ids(tok) == (tok.cls_token_id, tok.sep_token_id)
+    True
+    """
+    cls_id = getattr(tokenizer, "cls_token_id", None) if bert else None
+    sep_id = getattr(tokenizer, "sep_token_id", None) if bert else None
     return (tokenizer.start_token_id if cls_id is None else cls_id,
             tokenizer.end_token_id if sep_id is None else sep_id)
 
 
 def mlm_nsp_batch(lines, batch_size, sequence_length, rng, tokenizer, rate=0.15):
     """NSP pairs with BERT masking applied: the model inputs plus mlm and nsp labels."""
-    cls_id, sep_id = _cls_sep_ids(tokenizer)
+    cls_id, sep_id = boundary_ids(tokenizer)
     pairs = nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, tokenizer.pad_token_id)
     special = special_ids(tokenizer)
     selectable = pairs["selectable"] & ~np.isin(pairs["token_ids"], list(special))

@@ -22,9 +22,6 @@ def load_families():
     from zoo.models.gpt import sizes as gpt_sizes  # noqa: F401
     from zoo.models.llama import sizes as llama_sizes  # noqa: F401
     from zoo.models.t5 import sizes as t5_sizes  # noqa: F401
-    # Known upward import: the scaling-ladder rungs register from zoo/scaling/ladder.py
-    # (issue 15 branch rewrites zoo/scaling).
-    from zoo.scaling import ladder  # noqa: F401
     from zoo.models import finetuned
 
     if not _FINETUNED:

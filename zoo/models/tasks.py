@@ -24,16 +24,9 @@ import keras_hub
 from keras import ops
 
 from zoo.data import tokenizers as _tokenizers  # noqa: F401  (registers the tokenizers)
+from zoo.data.objectives import boundary_ids
 
 _MultiSegmentPacker = keras_hub.layers.MultiSegmentPacker
-
-
-def _cls_sep(tokenizer):
-    cls = getattr(tokenizer, "cls_token_id", None)
-    sep = getattr(tokenizer, "sep_token_id", None)
-    if cls is None or sep is None:
-        return tokenizer.start_token_id, tokenizer.end_token_id
-    return cls, sep
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -42,7 +35,7 @@ class ZooBertMaskedLMPreprocessor(keras_hub.models.BertMaskedLMPreprocessor):
 
     def build(self, input_shape):
         super().build(input_shape)
-        cls, sep = _cls_sep(self.tokenizer)
+        cls, sep = boundary_ids(self.tokenizer)
         self.packer = _MultiSegmentPacker(
             start_value=cls, end_value=sep, pad_value=self.tokenizer.pad_token_id,
             truncate=self.truncate, sequence_length=self.sequence_length)
@@ -62,7 +55,7 @@ class ZooTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor)
     def build(self, input_shape):
         super().build(input_shape)
         tok = self.tokenizer
-        start, end = _cls_sep(tok) if self.style == "bert" else (tok.start_token_id, tok.end_token_id)
+        start, end = boundary_ids(tok, bert=self.style == "bert")
         self.packer = _MultiSegmentPacker(start_value=start, end_value=end,
                                           pad_value=tok.pad_token_id, truncate=self.truncate,
                                           sequence_length=self.sequence_length)

@@ -24,28 +24,24 @@ True
 import math
 from typing import NamedTuple
 
-from zoo.models.gpt.builder import build_gpt, gpt_params
-from zoo.models.llama.builder import build_llama, llama_params
-from zoo.registry import ModelSpec, register
+from zoo.models.ladder_shapes import LADDER_CONTEXT, LADDER_SHAPES, ladder_name
 
-# (layers, width, heads): head width 16..32, depth grows slowly, as in Kaplan's ladders.
-# Llama non-embedding parameters: 3.0k, 6.0k, 12.8k, 21.7k, 32.5k, 50.9k, 74k, 134k,
-# 208k, 296k, 714k, 1.6M, 4.3M (consecutive rungs 1.4-2.4x apart).
-SIZES = [(1, 16, 1), (2, 16, 1), (2, 24, 2), (2, 32, 2), (3, 32, 2), (2, 48, 2), (3, 48, 3), (3, 64, 4),
-         (3, 80, 4), (3, 96, 3), (4, 128, 4), (4, 192, 6), (6, 256, 8)]
+# The rungs' shapes live with the models (zoo/models/ladder_shapes.py; each decoder family
+# registers its `<family>-ladder-<i>` in its own sizes.py); the design below picks rungs by number.
+SIZES = LADDER_SHAPES
 # {budget C in FLOPs: rung numbers (1-based into SIZES)}. Chosen by measurement (pilot at
 # C = 3e11, this machine: 6.0k / 12.8k / 21.7k parameters scored 2.721 / 2.627 / 2.635 bits per
 # byte, so N_opt(3e11) ≈ 15k, ~200 training bytes per parameter), assuming N_opt ∝ C^0.5 to
 # centre each profile: 0.3x-4x around its expected optimum. The top budget is the largest at
 # which the smallest size below the optimum still sees every training byte at most once
-# (6 · 12.8k · 5.2M bytes ≈ 4e11 with 8.85M training bytes). Tiny models are step-bound
-# (~10 ms a step whatever their size), so the design costs ~34k steps, most of them in each
-# profile's smallest run.
+# (6 · 12.8k · 5.2M bytes ≈ 4e11 with 8.85M training bytes). A tiny model's step costs far
+# more than its FLOPs (7 ms for rung 1, 16 ms for rung 3, 29 ms for rung 7 on a 2-core AMD
+# EPYC family 23), so the design's ~34k steps cost most in each profile's smallest runs.
 QUICK_DESIGN = {1e11: (1, 2, 3, 4, 5), 2e11: (2, 3, 4, 5, 6), 4e11: (3, 4, 5, 6, 7)}
 # The full design adds two budgets, still without repeating a training byte (6 · 21.7k · 6.2M
 # and 6 · 32.5k · 8.2M bytes); about twice the quick design's steps.
 FULL_DESIGN = {**QUICK_DESIGN, 8e11: (4, 5, 6, 7, 8), 1.6e12: (5, 6, 7, 8, 9)}
-BATCH, CONTEXT = 8, 128
+BATCH, CONTEXT = 8, LADDER_CONTEXT
 CORPUS = ["shakespeare", "kjv"]
 
 
@@ -54,26 +50,6 @@ class Run(NamedTuple):
     model: str
     budget: float
     tokens: int
-
-
-def _register():
-    for i, (layers, width, heads) in enumerate(SIZES, start=1):
-        register(ModelSpec(
-            name=f"gpt-ladder-{i}", family="gpt", task="causal_lm",
-            config=dict(num_layers=layers, num_heads=heads, hidden_dim=width, intermediate_dim=4 * width,
-                        dropout=0.0),
-            max_sequence_length=CONTEXT, build=build_gpt, count_params=gpt_params,
-            description="scaling-ladder rung"))
-        kv = max(1, heads // 2)
-        register(ModelSpec(
-            name=f"llama-ladder-{i}", family="llama", task="causal_lm",
-            config=dict(num_layers=layers, num_query_heads=heads, num_key_value_heads=kv, hidden_dim=width,
-                        intermediate_dim=int(8 * width / 3) // 8 * 8, dropout=0.0),
-            max_sequence_length=CONTEXT, build=build_llama, count_params=llama_params,
-            description="scaling-ladder rung"))
-
-
-_register()
 
 
 def non_embedding_params(model):
@@ -102,7 +78,7 @@ def ladder(family, quick, design=None):
     runs = []
     for budget in sorted(design):
         for i in design[budget]:
-            model = f"{family}-ladder-{i}"
+            model = ladder_name(family, i)
             runs.append(Run(model, float(budget), tokens_for(model, budget)))
     return runs
 

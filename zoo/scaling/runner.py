@@ -1,38 +1,44 @@
 """Train the runs of a scaling ladder: each cached by its recipe, several side by side.
 
 A ladder rung is a tiny model, and a tiny model's step uses extra cores poorly: on a 2-core
-AMD EPYC (family 23) llama-ladder-3 took 15.6 ms a step with both cores and 21.4 ms with one,
-and two one-thread runs side by side 21.4 ms each: a step every ~10.8 ms (1.45x). Each run's
-fixed cost (TensorFlow start, XLA compilation of its step, data, the final evaluation: ~15 s)
-also overlaps the other run's training. So by default every usable core gets its own process with one thread; `ZOO_SCALING_WORKERS`
-sets the number of processes (1: train in this process, one run after another).
+AMD EPYC (family 23) llama-ladder-3 took 15.6 ms a step with both cores, and two one-thread
+runs side by side 21.4 ms each, i.e. a step every ~10.8 ms (1.45x). Each run's fixed cost
+(TensorFlow start, XLA compilation of its step, data, the final evaluation: ~15 s) also
+overlaps the other run's training. So by default every usable core gets its own process
+with one thread; `ZOO_SCALING_WORKERS` sets the number of processes (1: train in this
+process, one run after another). Workers are spawned, so a script calling `train_runs`
+needs the usual `if __name__ == "__main__":` guard.
 
 Each run trains in a fresh process (no traced graphs pile up across runs); a run whose
 final loss is not finite is reported as diverged, not fatal; a finished run with the same
-recipe is reused; if this process dies, its workers get SIGTERM and checkpoint.
+recipe is reused, with the timing it was trained with (`timing.json` in its directory); if
+this process dies, its workers get SIGTERM and checkpoint (a rerun resumes them).
 
 Example:
->>> from zoo.scaling.ladder import Run
+>>> from zoo.scaling.ladder import Run, ladder_recipe
 >>> from zoo.scaling.runner import run_dir_of, train_runs
->>> from zoo.scaling.ladder import ladder_recipe
 >>> from zoo.training.recipe import load_recipe
 >>> run = Run("llama-ladder-1", 1e9, 10240)
 >>> jobs = [(load_recipe(ladder_recipe(run.model, run.tokens)), run_dir_of(run))]
->>> [(bpb, seconds, cached)] = train_runs(jobs)
+>>> [trained] = train_runs(jobs)
+>>> trained.cached, trained.timing["processes"]
+(False, 1)
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
-import multiprocessing
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple, Optional
 
-from zoo import paths
+from zoo import atomic, paths
 from zoo.errors import ZooError
 
-__all__ = ["default_workers", "worker_threads", "run_dir_of", "train_runs"]
+__all__ = ["Trained", "busy_seconds", "default_workers", "worker_threads", "run_dir_of", "train_runs"]
 
 
 def default_workers():
@@ -55,8 +61,17 @@ def run_dir_of(run):
     return paths.runs_dir() / "scaling" / f"{run.model}-{run.tokens}"
 
 
+class Trained(NamedTuple):
+    """One run's outcome. timing: {"start", "end" (unix seconds), "processes", "threads"} of
+    the training (kept in the run directory, so a cached run still has it), or None."""
+    bpb: Optional[float]
+    seconds: Optional[float]
+    cached: bool
+    timing: Optional[dict]
+
+
 def _cached(recipe, run_dir):
-    """(bpb, seconds) of a finished run with the same recipe, else None."""
+    """The Trained of a finished run with the same recipe, else None."""
     from zoo.training.recipe import recipe_hash
 
     info = run_dir / "preset" / "zoo.json"
@@ -68,22 +83,46 @@ def _cached(recipe, run_dir):
         return None  # cut by a kill: train again
     if meta.get("recipe_hash") != recipe_hash(recipe):
         return None
-    return meta["result"].get("val_bpb"), meta["result"].get("train_seconds")
+    try:
+        timing = json.loads((run_dir / "timing.json").read_text())
+    except (OSError, ValueError):
+        timing = None
+    return Trained(meta["result"].get("val_bpb"), meta["result"].get("train_seconds"), True, timing)
 
 
-def _train(recipe, run_dir):
-    """Train one run here; (final validation bpb, training seconds), NaN when it diverged."""
+def _train(recipe, run_dir, processes, threads):
+    """Train one run here (one of `processes` side by side, `threads` threads each); its
+    Trained, with NaN loss when it diverged."""
     from zoo.training.base import TrainingStopped
     from zoo.training.trainer import Trainer
 
     tokens = recipe["train"]["steps"] * recipe["train"]["batch_size"] * recipe["data"]["sequence_length"]
     print(f"[scaling] training {recipe['model']} for {tokens:,} tokens", file=sys.stderr, flush=True)
+    start = time.time()
     try:
         result = Trainer(recipe, run_dir, quiet=True).run(resume=None)
     except TrainingStopped as e:
+        if e.exit_code != 1:  # stopped by a signal (a checkpoint is saved): not a result
+            raise
         print(f"[scaling] {run_dir.name} diverged: {e}", file=sys.stderr)
-        return float("nan"), None
-    return result["val_bpb"], result["train_seconds"]
+        return Trained(float("nan"), None, False, None)
+    timing = {"start": start, "end": time.time(), "processes": processes, "threads": threads}
+    atomic.write_json(run_dir / "timing.json", timing)
+    return Trained(result["val_bpb"], result["train_seconds"], False, timing)
+
+
+def busy_seconds(timings):
+    """Wall time during which at least one of the runs was training (overlaps counted once).
+
+    >>> busy_seconds([{"start": 0, "end": 10}, {"start": 5, "end": 12}, {"start": 20, "end": 21}])
+    13.0
+    """
+    total, reach = 0.0, float("-inf")
+    for t in sorted(timings, key=lambda t: t["start"]):
+        if t["end"] > reach:
+            total += t["end"] - max(t["start"], reach)
+            reach = t["end"]
+    return total
 
 
 def _start_worker(threads):
@@ -121,7 +160,7 @@ def _cost(recipe):
 
 
 def train_runs(jobs, workers=None):
-    """Train (or reuse) every job; [(bpb, seconds, cached)] in the jobs' order.
+    """Train (or reuse) every job; [Trained] in the jobs' order.
 
     Args:
         jobs: [(resolved recipe, run directory)].
@@ -131,15 +170,13 @@ def train_runs(jobs, workers=None):
     results = [None] * len(jobs)
     todo = []
     for i, (recipe, run_dir) in enumerate(jobs):
-        hit = _cached(recipe, run_dir)
-        if hit is None:
+        results[i] = _cached(recipe, run_dir)
+        if results[i] is None:
             todo.append(i)
-        else:
-            results[i] = (*hit, True)
     if workers == 1 or len(todo) <= 1:
         for i in todo:
             try:
-                results[i] = (*_train(*jobs[i]), False)
+                results[i] = _train(*jobs[i], 1, worker_threads(1))
             finally:
                 _release_graphs()
         return results
@@ -149,9 +186,9 @@ def train_runs(jobs, workers=None):
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(threads,),
                                  max_tasks_per_child=1) as pool:
-            futures = {i: pool.submit(_train, *jobs[i]) for i in todo}
+            futures = {i: pool.submit(_train, *jobs[i], workers, threads) for i in todo}
             for i, future in futures.items():
-                results[i] = (*future.result(), False)
+                results[i] = future.result()
     except BrokenProcessPool:
         raise ZooError(f"a scaling training process died (out of memory or killed); rerun the same command: "
                        f"finished runs in {paths.runs_dir() / 'scaling'} are reused") from None

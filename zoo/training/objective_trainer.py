@@ -297,11 +297,7 @@ class Classification(_Labelled):
     def arrays(self, idx, split):
         rows, inputs = self.splits[split]
         tok = self.tokenizer
-        if self.bert:
-            start = tok.cls_token_id if getattr(tok, "cls_token_id", None) is not None else tok.start_token_id
-            end = tok.sep_token_id if getattr(tok, "sep_token_id", None) is not None else tok.end_token_id
-        else:
-            start, end = tok.start_token_id, tok.end_token_id
+        start, end = O.boundary_ids(tok, bert=self.bert)
         ids = O.pack_rows([inputs[i] for i in idx], self.T, start, end, tok.pad_token_id)
         b = {"token_ids": ids, "padding_mask": ids != tok.pad_token_id,
              "labels": np.array([rows[i][1] for i in idx], np.int32),

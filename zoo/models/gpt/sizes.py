@@ -3,6 +3,7 @@
 The CPU sizes (nano, micro, mini) train to a useful loss in minutes on 2 cores.
 """
 from zoo.models.gpt.builder import build_gpt, gpt_params
+from zoo.models.ladder_shapes import LADDER_CONTEXT, LADDER_SHAPES, ladder_name
 from zoo.registry import ModelSpec, register
 
 
@@ -28,3 +29,6 @@ _gpt("gpt-micro", 4, 4, 256, 1024, 256, "gpt-micro", "CPU size, ~3M params")
 _gpt("gpt-mini", 6, 6, 384, 1536, 256, "gpt-mini", "CPU size, ~11M params")
 _gpt("gpt-small", 12, 12, 768, 3072, 1024, None, "GPT-2 small shape (124M with GPT-2's vocabulary)")
 _gpt("gpt-medium", 24, 16, 1024, 4096, 1024, None, "GPT-2 medium shape (355M with GPT-2's vocabulary)")
+# The scaling ladder's rungs (zoo.scaling.ladder trains them).
+for _i, (_layers, _width, _heads) in enumerate(LADDER_SHAPES, start=1):
+    _gpt(ladder_name("gpt", _i), _layers, _heads, _width, 4 * _width, LADDER_CONTEXT, None, "scaling-ladder rung")

@@ -1,4 +1,5 @@
 """Registered Llama-style sizes: RoPE, RMSNorm, SwiGLU and grouped-query attention."""
+from zoo.models.ladder_shapes import LADDER_CONTEXT, LADDER_SHAPES, ladder_name
 from zoo.models.llama.builder import build_llama, llama_params
 from zoo.registry import ModelSpec, register
 
@@ -24,3 +25,7 @@ def _llama(name, layers, q_heads, kv_heads, width, mlp, context, recipe=None, de
 _llama("llama-nano", 4, 4, 2, 128, 352, 128, "llama-nano", "CPU size, GQA 4:2")
 _llama("llama-micro", 4, 8, 4, 256, 704, 256, "llama-micro", "CPU size, GQA 8:4")
 _llama("llama-small", 12, 12, 4, 768, 2048, 1024, None, "Llama-style at GPT-2 small width, GQA 12:4")
+# The scaling ladder's rungs (zoo.scaling.ladder trains them): half as many key/value heads.
+for _i, (_layers, _width, _heads) in enumerate(LADDER_SHAPES, start=1):
+    _llama(ladder_name("llama", _i), _layers, _heads, max(1, _heads // 2), _width, int(8 * _width / 3) // 8 * 8,
+           LADDER_CONTEXT, None, "scaling-ladder rung")
