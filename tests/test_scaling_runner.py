@@ -44,3 +44,17 @@ def test_bad_worker_count_is_one_clear_error(value, monkeypatch):
     monkeypatch.setenv("ZOO_SCALING_WORKERS", value)
     with pytest.raises(ZooError, match="ZOO_SCALING_WORKERS"):
         default_workers()
+
+
+def test_default_workers_are_the_cores_within_memory(monkeypatch):
+    import os
+
+    from zoo.scaling import runner
+
+    monkeypatch.delenv("ZOO_SCALING_WORKERS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 24 * 1024 ** 3 // 4096}
+    monkeypatch.setattr(os, "sysconf", lambda name: pages[name])
+    assert runner.default_workers() == 12  # 64 cores, but 24 GiB hold 12 workers
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert runner.default_workers() == 2

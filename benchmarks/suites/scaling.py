@@ -26,7 +26,7 @@ from benchmarks.scaling_render import render_ladder
 
 
 def _train_ladder(runs, seed):
-    """[(bpb, seconds, cached)] of the ladder's runs (zoo.scaling.runner: cached, side by side)."""
+    """[zoo.scaling.runner.Trained] of the ladder's runs, in order (cached, trained side by side)."""
     from zoo.scaling.ladder import ladder_recipe
     from zoo.scaling.runner import run_dir_of, train_runs
     from zoo.training.recipe import load_recipe

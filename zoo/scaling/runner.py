@@ -5,7 +5,7 @@ AMD EPYC (family 23) llama-ladder-3 took 15.6 ms a step with both cores, and two
 runs side by side 21.4 ms each, i.e. a step every ~10.8 ms (1.45x). Each run's fixed cost
 (TensorFlow start, XLA compilation of its step, data, the final evaluation: ~15 s) also
 overlaps the other run's training. So by default every usable core gets its own process
-with one thread; `ZOO_SCALING_WORKERS` sets the number of processes (1: train in this
+with one thread (memory permitting: WORKER_MEMORY each); `ZOO_SCALING_WORKERS` sets the number of processes (1: train in this
 process, one run after another). Workers are spawned, so a script calling `train_runs`
 needs the usual `if __name__ == "__main__":` guard.
 
@@ -41,11 +41,18 @@ from zoo.errors import ZooError
 __all__ = ["Trained", "busy_seconds", "default_workers", "worker_threads", "run_dir_of", "train_runs"]
 
 
+# A worker process held ~1.4 GB resident while training a quick-design rung (TensorFlow,
+# the corpus, the model): room for 2 GiB each keeps many cores from running out of memory.
+WORKER_MEMORY = 2 * 1024 ** 3
+
+
 def default_workers():
-    """Processes to train in: `ZOO_SCALING_WORKERS` if set, else the usable cores."""
+    """Processes to train in: `ZOO_SCALING_WORKERS` if set, else the usable cores, at most
+    one per WORKER_MEMORY of physical memory."""
     value = os.environ.get("ZOO_SCALING_WORKERS")
     if value is None:
-        return max(1, len(os.sched_getaffinity(0)))
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return max(1, min(len(os.sched_getaffinity(0)), memory // WORKER_MEMORY))
     if not value.isdigit() or int(value) < 1:
         raise ZooError(f"ZOO_SCALING_WORKERS='{value}' is not a positive whole number; set it to e.g. 1 or 2")
     return int(value)
