@@ -34,11 +34,11 @@ def _train_ladder(runs, seed):
     return train_runs([(load_recipe(ladder_recipe(r.model, r.tokens, seed)), run_dir_of(r)) for r in runs])
 
 
-def _busy(trained):
-    """Wall time with some run training, and how they were run (all runs' timings, else {})."""
+def _busy(timings):
+    """Wall time with some run training, and how they were run, from the finished runs'
+    timings ({} when a run has none, e.g. one cached before timings were kept)."""
     from zoo.scaling.runner import busy_seconds
 
-    timings = [t.timing for t in trained if not math.isnan(t.bpb or float("nan"))]
     if not timings or any(t is None for t in timings):
         return {}
     return {"busy_seconds": round(busy_seconds(timings), 1),
@@ -126,10 +126,12 @@ class ScalingSuite(Suite):
         t0 = time.perf_counter()
         trained = _train_ladder(runs, seed)
         ladder_seconds = time.perf_counter() - t0
-        for run, (bpb, seconds, _, _) in zip(runs, trained):
+        timings = []
+        for run, (bpb, seconds, _, timing) in zip(runs, trained):
             if bpb is None or not math.isfinite(bpb) or bpb <= 0:
                 diverged.append({"model": run.model, "tokens": run.tokens, "C": run.budget})
                 continue
+            timings.append(timing)
             n = non_embedding_params(run.model)
             points.append({"model": run.model, "N": n, "D": run.tokens, "C": run.budget,
                            "C_actual": 6.0 * n * run.tokens, "loss": bpb, "train_seconds": seconds})
@@ -153,7 +155,7 @@ class ScalingSuite(Suite):
                # This invocation's wall time for its runs (near 0 when all were cached), and the
                # wall time the runs took when they were trained (kept with each cached run).
                "ladder_wall_seconds": round(ladder_seconds, 1),
-               "runs_trained_now": sum(not t.cached for t in trained), **_busy(trained)}
+               "runs_trained_now": sum(not t.cached for t in trained), **_busy(timings)}
         for name, fit in fits.items():
             # A law that the measured points cannot support is reported, not fatal: the
             # points and the other fits stay useful.

@@ -24,12 +24,11 @@ True
 import math
 from typing import NamedTuple
 
-from zoo.models.ladder_shapes import LADDER_CONTEXT, LADDER_SHAPES, ladder_name
+from zoo.models.ladder_shapes import LADDER_CONTEXT, ladder_name
 
 # The rungs' shapes live with the models (zoo/models/ladder_shapes.py; each decoder family
 # registers its `<family>-ladder-<i>` in its own sizes.py); the design below picks rungs by number.
-SIZES = LADDER_SHAPES
-# {budget C in FLOPs: rung numbers (1-based into SIZES)}. Chosen by measurement (pilot at
+# {budget C in FLOPs: rung numbers (1-based into LADDER_SHAPES)}. Chosen by measurement (pilot at
 # C = 3e11, this machine: 6.0k / 12.8k / 21.7k parameters scored 2.721 / 2.627 / 2.635 bits per
 # byte, so N_opt(3e11) ≈ 15k, ~200 training bytes per parameter), assuming N_opt ∝ C^0.5 to
 # centre each profile: 0.3x-4x around its expected optimum. The top budget is the largest at

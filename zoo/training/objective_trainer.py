@@ -574,7 +574,7 @@ class ObjectiveTrainer(BaseTrainer):
         return self.objective.evaluate(self.score, batches=batches, final=final)
 
     def run(self, resume=None):
-        r, train = self.recipe, self.recipe["train"]
+        train = self.recipe["train"]
         self._build()
         start = self._restore(resume)  # a mismatched checkpoint stops here, before any write
         self._record_run()
