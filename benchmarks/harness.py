@@ -32,7 +32,7 @@ def training_token_counts(meta):
     """(training tokens without padding, with padding) from a preset's zoo.json.
 
     zoo.json's `training_tokens` counts real tokens, with `training_tokens_padded` beside
-    it where batches are padded. A preset from the objective trainer that has only
+    it where batches are padded. A batch-objective preset that has only
     `training_tokens` counted batch x sequence length x steps, padding included: its
     unpadded count is unknown (None). Causal-LM windows are packed: no padding.
 
@@ -79,11 +79,10 @@ class ModelEntry:
     def family(self):
         if self.spec:
             return self.spec.family
-        name = json.loads((self.preset / "task.json").read_text()).get("class_name", "").lower()
-        for fam in ("gpt2", "llama", "bert", "t5", "bart"):
-            if fam in name:
-                return {"gpt2": "gpt"}.get(fam, fam)
-        return "other"
+        from zoo.registry import family_of_class
+
+        name = json.loads((self.preset / "task.json").read_text()).get("class_name", "")
+        return family_of_class(name) or "other"
 
     @property
     def meta(self):
@@ -314,9 +313,9 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
 
     out = pathlib.Path(out) if out else DEFAULT_OUT
     if family is not None:
-        from zoo.registry import FAMILIES
+        from zoo.registry import get_family
 
-        lookup({f: f for f in FAMILIES}, family, "family")
+        get_family(family)
     suites = resolve_suites(suite_names)
     entries = resolve_models(model_refs)  # validate every name before any work
     written = []

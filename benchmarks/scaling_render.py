@@ -4,7 +4,6 @@ held-out budget beside its naive baselines, and the exponents beside the literat
 Render-only (it formats a results file's metrics and makes no number), so editing it does not
 invalidate results. Example: ``render_ladder(result["metrics"], quick=True)`` -> Markdown lines.
 """
-import math
 
 UNITS = ("Units: L is validation bits per byte (Hamlet, The Tempest, Ruth, Mark), D counts training bytes "
          "(= byte tokens), N non-embedding parameters, C = 6·N·D. The papers use nats per BPE token and "

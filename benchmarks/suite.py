@@ -23,10 +23,9 @@ def register_suite(cls):
 
 
 class Suite:
-    """Base class: subclasses set name, families, primary, higher_is_better, and run()."""
+    """Base class: subclasses set name, tasks, primary, higher_is_better, and run()."""
 
     name = ""
-    families = ("gpt", "llama")
     # A standalone suite measures its own models (a training ladder, a fixed benchmark
     # shape): it runs once per invocation, not once per --models entry. A per-model suite
     # may also define run_standalone(config, seed, out) (and standalone_config(quick)) for
@@ -41,14 +40,15 @@ class Suite:
     def config(self, quick):
         return {}
 
-    tasks = None  # e.g. ("causal_lm",); None: any task of the listed families
+    # The model tasks it scores (zoo.registry.ModelSpec.task), e.g. ("causal_lm",): a suite
+    # selects models by what they do, never by family name.
+    tasks = ("causal_lm",)
 
     def applies_to(self, entry):
-        return entry.family in self.families and (self.tasks is None or entry.task in self.tasks)
+        return entry.task in self.tasks
 
     def covers(self):
-        covers = "families " + ", ".join(self.families)
-        return covers + (" (tasks " + ", ".join(self.tasks) + ")" if self.tasks else "")
+        return "tasks " + ", ".join(self.tasks)
 
     def skip_reason(self, entry):
         return f"suite does not apply to family '{entry.family}', task '{entry.task}'; it covers {self.covers()}"

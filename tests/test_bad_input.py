@@ -186,10 +186,9 @@ def test_table_is_large_enough():
     assert len(CASES) >= 30
 
 
-def test_checkpoint_from_another_shape_is_refused(tmp_path, capsys):
-    from tests.test_training_faults import small_corpus
+def test_checkpoint_from_another_shape_is_refused(tmp_path, capsys, small_corpus):
 
-    corpus = small_corpus(tmp_path)
+    corpus = small_corpus
     args = ["--set", f"data.corpus={corpus}", "--set", "train.checkpoint_every=2", *NANO]
     assert _main(["train", "gpt-nano", *args, "--out", str(tmp_path / "run")]) == 0
     before = snapshot(tmp_path / "run")
@@ -206,10 +205,9 @@ def test_checkpoint_from_another_shape_is_refused(tmp_path, capsys):
     assert snapshot(tmp_path / "run") == before
 
 
-def test_checkpoint_of_another_model_class_with_the_same_shapes_is_refused(tmp_path, capsys):
-    from tests.test_training_faults import small_corpus
+def test_checkpoint_of_another_model_class_with_the_same_shapes_is_refused(tmp_path, capsys, small_corpus):
 
-    corpus = small_corpus(tmp_path)
+    corpus = small_corpus
     args = ["--set", f"data.corpus={corpus}", "--set", "train.checkpoint_every=2", *NANO]
     assert _main(["train", "gpt-nano", *args, "--out", str(tmp_path / "run")]) == 0
     record = tmp_path / "run" / "run.json"

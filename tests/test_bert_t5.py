@@ -6,26 +6,12 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from tests.family_checks import run_family_test
 from zoo.hub import build, describe, load_preset
 from zoo.registry import ZooError, list_models
 from zoo.training.recipe import load_recipe
 
-NEW = [s.name for s in list_models() if s.family in ("bert", "t5") or s.task == "text_classifier"]
-IDS = [[259, 84, 111, 32, 98, 101, 260, 257]]
-
-
-def _inputs(model, ids=IDS):
-    ids = tf.constant(ids, tf.int32)
-    mask = tf.cast(ids != 257, tf.int32)
-    if "Seq2Seq" in type(model).__name__:
-        return {"encoder_token_ids": ids, "encoder_padding_mask": mask,
-                "decoder_token_ids": ids, "decoder_padding_mask": mask}
-    x = {"token_ids": ids, "padding_mask": mask}
-    if "Bert" in type(model.backbone).__name__:
-        x["segment_ids"] = tf.zeros_like(ids)
-    if "MaskedLM" in type(model).__name__:
-        x["mask_positions"] = tf.constant([[1, 3]], tf.int32)
-    return x
+NEW = [s.name for s in list_models() if s.task != "causal_lm"]  # encoders, encoder-decoders, classifiers
 
 
 def test_names_and_shapes():
@@ -49,28 +35,17 @@ def test_names_and_shapes():
 
 @pytest.mark.parametrize("name", NEW)
 def test_builds_and_runs(name):
-    model = build(name, sequence_length=8)
-    out = model(_inputs(model))
-    V = model.backbone.vocabulary_size
-    want = {"masked_lm": (1, 2, V), "seq2seq_lm": (1, 8, V), "text_classifier": (1, 3)}[zoo.get_spec(name).task]
-    assert tuple(out.shape) == want and np.isfinite(out.numpy()).all()
-    spec = zoo.get_spec(name)
-    assert spec.count_params(spec.config, V, spec.max_sequence_length)[0] == model.count_params()
-    if spec.family == "t5":  # T5's N(0, 1) embedding, not keras-hub's TruncatedNormal(mean=1.0)
+    model = run_family_test(name, sequence_length=8)
+    if zoo.get_spec(name).family == "t5":  # T5's N(0, 1) embedding, not keras-hub's TruncatedNormal(mean=1.0)
         emb = model.backbone.token_embedding.embeddings.numpy()
         assert abs(emb.mean()) < 0.05 and 0.9 < emb.std() < 1.1
 
 
-@pytest.mark.parametrize("name", ["bert-nano", "t5-nano", "bert-nano-genre", "gpt-nano-genre"])
+@pytest.mark.parametrize("name", ["bert-nano", "t5-nano", "bart-nano", "bert-nano-genre", "gpt-nano-genre"])
 def test_preset_round_trip(tmp_path, name):
-    model = build(name, sequence_length=16)
-    model.save_to_preset(str(tmp_path / "p"))
-    loaded = load_preset(tmp_path / "p")
-    assert type(loaded) is type(model)
-    x = _inputs(model)
-    np.testing.assert_array_equal(model(x).numpy(), loaded(x).numpy())
-    assert type(loaded.preprocessor.tokenizer).__name__ == "ZooByteTokenizer"
+    run_family_test(name, round_trip=True, tmp_path=tmp_path)
     if name.endswith("genre"):  # the preprocessor packs strings as the trainer does
+        loaded = load_preset(tmp_path / "p")
         x, _, _ = keras.utils.unpack_x_y_sample_weight(loaded.preprocessor(["Ab"]))
         row = x["token_ids"].numpy()[0]
         start = 259 if name.startswith("bert") else 256
@@ -181,7 +156,7 @@ def test_recipe_errors(kw, match):
 
 
 def test_init_from_preset_dir_checks_family_and_shape(tmp_path):
-    from zoo.training.objective_trainer import load_backbone_weights
+    from zoo.training.init_from import load_backbone_weights
 
     build("t5-nano", sequence_length=8).save_to_preset(str(tmp_path / "t5"))
     with pytest.raises(ZooError, match="is a t5 model; bert-nano-genre is a bert model"):
@@ -200,7 +175,7 @@ def test_init_from_preset_dir_checks_family_and_shape(tmp_path):
 
 def test_user_tsv_errors(tmp_path):
     from zoo.data.tokenizers import ZooByteTokenizer
-    from zoo.training.objective_trainer import Classification
+    from zoo.training.objectives.classify import Classification
 
     one = tmp_path / "one.tsv"
     one.write_text("".join(f"line {i}\tcomedy\n" for i in range(60)))

@@ -6,7 +6,8 @@ import keras
 import tensorflow as tf
 
 from zoo.training.losses import chunked_lm_loss, lm_head
-from zoo.training.step import full_logits_loss, make_train_step
+from zoo.training.objectives.clm import full_logits_loss
+from zoo.training.step import make_lm_train_step
 
 B, T, V = 2, 12, 37  # N = B·T = 24 tokens
 
@@ -114,7 +115,7 @@ def test_eager_and_dynamic_shapes(model, mode):
 
 
 def test_train_step_xla_matches():
-    """One optimizer step through make_train_step lands on the same weights (fused under XLA)."""
+    """One optimizer step through make_lm_train_step lands on the same weights (fused under XLA)."""
     keras.mixed_precision.set_global_policy("float32")
     x, y = _data(2)
     results = []
@@ -122,8 +123,7 @@ def test_train_step_xla_matches():
         m = _gpt2()
         opt = keras.optimizers.AdamW(1e-2)
         opt.build(m.trainable_variables)
-        step = make_train_step(m, opt, tf.distribute.get_strategy(), tokens_per_global_batch=B * T,
-                               clipnorm=1.0, jit=jit, loss_fn=loss_fn)
+        step = make_lm_train_step(m, opt, tf.distribute.get_strategy(), clipnorm=1.0, jit=jit, loss_fn=loss_fn)
         loss, norm = step(x, y)
         results.append((float(loss), float(norm), [v.numpy() for v in m.trainable_variables]))
     (l0, n0, w0), (l1, n1, w1) = results
@@ -165,16 +165,15 @@ def test_bad_arguments(model):
         chunked_lm_loss(model, x, y, chunk=0)
 
 
-def test_recipe_switch_trains_like_full_logits(tmp_path):
+def test_recipe_switch_trains_like_full_logits(tmp_path, small_corpus):
     """train.fused_loss=true goes through the trainer and matches the full-logits run."""
     import json
 
-    from tests.test_recipes import small_corpus
     from zoo.training.recipe import load_recipe
     from zoo.training.run import train_recipe
 
     assert load_recipe("gpt-nano")["train"]["fused_loss"] is False
-    corpus = small_corpus(tmp_path)  # the whole corpus would spend a minute on data, not on the loss
+    corpus = small_corpus  # the whole corpus would spend a minute on data, not on the loss
     tiny = ["train.steps=3", "train.warmup_steps=1", "train.batch_size=2", "data.sequence_length=16",
             "train.log_every=1", "train.eval_every=100", "train.checkpoint_every=100", "train.jit_compile=false", f"data.corpus={corpus}"]
     losses = []
@@ -210,8 +209,30 @@ def test_throughput_suite_registered_and_renders():
     result = {"shape": SHAPE, "params": {"total": 5e6, "flops_params": 4e6},
               "peak_flops": {"fp32": 1e11, "bf16": 2e11},
               "contenders": {"keras_hub_fit": dict(row, label="keras-hub fit"), "zoo_auto_fused": row},
-              "best": "zoo_auto_fused", "fp32_ours": "zoo_fp32", "bf16_instructions": True,
+              "best": "zoo_auto_fused", "baseline": "keras_hub_fit", "fp32_ours": "zoo_fp32",
+              "like_for_like": {"float32": {"zoo": "zoo_auto_fused", "keras_hub": "keras_hub_fit", "ratio": 1.5}},
+              "bf16_instructions": True,
               "quality": {}, "breakdown": {"zoo_auto_fused": {c: {"share": 1 / 6, "ms": 10.0} for c in CATEGORIES}}}
     metrics = {"speedup_vs_keras_hub": 1.5, "fp32_speedup_vs_keras_hub": None, "benchmark": result}
     text = "\n".join(suite.render_extra([{"model": "keras-hub-gpt2-shape", "metrics": metrics, "quick": True}]))
-    assert "| keras-hub fit |" in text and "1.50" in text and "lm_head_loss" in text
+    assert "| keras-hub fit **(baseline)** |" in text and "1.50" in text and "lm_head_loss" in text
+    assert "float32: x 1.50× keras-hub fit" in text and "the fastest keras-hub setting (keras-hub fit)" in text
+    assert set(CONTENDERS[n]["kind"] for n in suite.config(True)["contenders"] if "keras_hub" in n) == {"fit"}
+    assert {"keras_hub_fit", "keras_hub_fit_bf16", "keras_hub_fit_xla", "keras_hub_fit_bf16_xla"} <= set(
+        suite.config(True)["contenders"])  # every keras-hub setting, quick included
+
+
+def test_throughput_ratios_are_against_the_fastest_keras_hub_setting():
+    """Like for like pairs the fastest of each side in each precision, per round."""
+    from benchmarks.throughput.run import _like_for_like, _paired_ratio
+
+    def c(precision, rounds):
+        return {"precision": precision, "tok_s": sorted(rounds)[len(rounds) // 2], "tok_s_rounds": rounds}
+
+    contenders = {"kh": c("float32", [100, 110, 90]), "kh_xla": c("float32", [120, 130, 110]),
+                  "kh_bf16": c("mixed_bfloat16", [50, 60, 40]), "zoo": c("float32", [150, 156, 143]),
+                  "zoo_bf16": c("mixed_bfloat16", [80, 90, 70])}
+    lfl = _like_for_like(contenders, ["zoo", "zoo_bf16"], ["kh", "kh_xla", "kh_bf16"])
+    assert lfl["float32"]["keras_hub"] == "kh_xla" and lfl["mixed_bfloat16"]["keras_hub"] == "kh_bf16"
+    assert lfl["float32"]["ratio"] == pytest.approx(_paired_ratio(contenders["zoo"], contenders["kh_xla"]))
+    assert lfl["float32"]["ratio"] == pytest.approx(150 / 120)  # median of 1.25, 1.2, 1.3

@@ -243,3 +243,23 @@ def test_invalid_arguments_raise_one_line_errors(models, kwargs, message):
     with pytest.raises(ValueError, match=message) as err:
         engine.generate_ids(args.pop("prompts"), **args)
     assert "\n" not in str(err.value)
+
+
+def test_speed_comparison_with_keras_hub_tiny(monkeypatch):
+    """keras-hub is timed with and without XLA on the same weights, the faster is the
+    baseline, and whether Keras really compiled with XLA is recorded."""
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    from benchmarks.generation_speed import compare_with_keras_hub, format_table
+
+    monkeypatch.setattr("benchmarks.generation_speed.matmul_peak", lambda *a, **k: 1e9)  # seconds of matmuls
+
+    r = compare_with_keras_hub(batch_sizes=(2,), prompt_len=4, total_len=12, vocab=64, layers=1, heads=2,
+                               hidden=16, mlp=32, repeats=1)
+    assert r["keras_hub_jit_compile"] is (not is_op_determinism_enabled())
+    for v in r["results"].values():
+        assert v["identical"] and v["keras_hub_best"] in ("xla", "graph")
+        assert v["keras_hub_tok_s"] == max(v["keras_hub_xla_tok_s"], v["keras_hub_graph_tok_s"])
+        assert v["ratio"] == pytest.approx(v["ours_tok_s"] / v["keras_hub_tok_s"])
+        assert v["ttft_ms"] > 0 and v["ms_per_token_p95"] >= v["ms_per_token_p50"] > 0
+    assert "XLA in use" in format_table(r)

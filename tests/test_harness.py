@@ -16,19 +16,16 @@ TIMING_KEYS = {"speed", "tokens_per_s_b1"}
 
 
 @pytest.fixture(scope="module")
-def presets(tmp_path_factory):
+def presets(tmp_path_factory, small_corpus):
     """Four tiny trained presets (keras-hub preset directories exported by our trainer): two
     trained, two copies under other names, which the harness must treat as separate models."""
     import shutil
 
-    from tests.test_recipes import small_corpus
     from zoo.training.run import train_recipe
 
     root = tmp_path_factory.mktemp("presets")
-    corpus = small_corpus(root)
-    out = []
     for i, name in enumerate(["gpt-nano", "llama-nano"]):
-        r = train_recipe(name, TINY + [f"data.corpus={corpus}", f"train.seed={i}"], out=root / f"run{i}",
+        r = train_recipe(name, TINY + [f"data.corpus={small_corpus}", f"train.seed={i}"], out=root / f"run{i}",
                          quiet=True)
         os.rename(r["preset"], root / f"m{i}")
         shutil.copytree(root / f"m{i}", root / f"m{i + 2}")
@@ -111,15 +108,15 @@ def test_suite_that_does_not_apply_is_skipped(presets, tmp_path, capsys):
 
     resolve_suites(["lm"])
     suite = SUITES["lm"]
-    old = suite.families
-    suite.families = ("bert",)
+    old = suite.tasks
+    suite.tasks = ("masked_lm",)
     try:
         assert run_suites(["lm"], presets[:1], quick=True, out=tmp_path) == []
     finally:
-        suite.families = old
+        suite.tasks = old
     assert "skipped (suite does not apply" in capsys.readouterr().err
     # The reason reaches the leaderboard, not just stderr; and it is never taken for a result.
     record = json.loads((tmp_path / "results" / "lm" / "preset-m0.json").read_text())
-    assert "metrics" not in record and "covers families bert" in record["skipped"]
+    assert "metrics" not in record and "covers tasks masked_lm" in record["skipped"]
     page = (tmp_path / "README.md").read_text()
-    assert "Not applicable (this suite covers families bert (tasks causal_lm)): `preset-m0` (gpt, causal_lm)." in page
+    assert "Not applicable (this suite covers tasks masked_lm): `preset-m0` (gpt, causal_lm)." in page

@@ -107,7 +107,7 @@ def test_bert_classifier_preset_loads_as_itself_whichever_class_keras_hub_finds_
     from keras_hub.src.utils import preset_utils
 
     from zoo.hub import build, load_preset
-    from zoo.models.tasks import ZooBertMeanPoolClassifier
+    from zoo.models.bert.classifier import ZooBertMeanPoolClassifier
 
     clf = build("bert-nano-genre", sequence_length=16)
     clf.save_to_preset(str(tmp_path / "clf"))

@@ -17,13 +17,13 @@ def test_there_are_recipes():
 
 
 @pytest.mark.parametrize("name", RECIPES)
-def test_recipe_smoke(name, tmp_path):
+def test_recipe_smoke(name, tmp_path, small_corpus):
     """Every recipe trains a few steps under a tiny override and saves a loadable preset."""
     from zoo.hub import load_preset
     from zoo.training.run import train_recipe
 
     objective = load_recipe(name)["data"]["objective"]
-    result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}"]
+    result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus}"]
                           + objective_overrides(name, tmp_path), out=tmp_path / "run", quiet=True)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "loss" in x] == [1, 2, 3]
@@ -50,8 +50,6 @@ def objective_overrides(name, tmp_path):
 
 
 def check_objective_result(objective, result, model):
-    import pathlib
-
     import zoo
 
     if objective == "mlm_nsp":
@@ -66,17 +64,6 @@ def check_objective_result(objective, result, model):
         if objective == "seq2seq":
             assert result["test_copy_bleu"] > 0 and result["test_bleu"] >= 0
         assert isinstance(zoo.generate(model, ["To be"], max_new_tokens=4)[0], str)
-
-
-def small_corpus(tmp_path):
-    """Three short Shakespeare extracts, so a smoke run's evaluation stays fast."""
-    from zoo.data.corpora import load_split
-
-    d = tmp_path / "corpus"
-    d.mkdir()
-    for i, doc in enumerate(load_split("shakespeare", "validation")[:1] * 3):
-        (d / f"part{i}.txt").write_text(doc.text[i * 3000:(i + 1) * 3000])
-    return d
 
 
 def _write(tmp_path, text):
@@ -121,12 +108,12 @@ def test_overrides_and_token_budget():
 
 
 @pytest.mark.parametrize("kind,size", [("wordpiece", 200), ("sentencepiece", 150)])
-def test_subword_tokenizer_is_trained_and_saved_with_the_model(tmp_path, kind, size):
+def test_subword_tokenizer_is_trained_and_saved_with_the_model(tmp_path, kind, size, small_corpus):
     from zoo.data.tokenizers import decode, encode
     from zoo.hub import load_preset
     from zoo.training.run import train_recipe
 
-    result = train_recipe("gpt-nano", overrides=TINY + [f"data.corpus={small_corpus(tmp_path)}",
+    result = train_recipe("gpt-nano", overrides=TINY + [f"data.corpus={small_corpus}",
                                                          f"data.tokenizer={kind}", f"data.vocabulary_size={size}"],
                           out=tmp_path / "run", quiet=True)
     assert 0 < result["val_bpb"] < 20

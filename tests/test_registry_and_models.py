@@ -1,10 +1,9 @@
 """Registry, every registered model builds and runs, param counts, presets round-trip."""
-import numpy as np
 import pytest
-import tensorflow as tf
 
 import zoo
-from zoo.hub import build, load_preset
+from tests.family_checks import run_family_test
+from zoo.hub import load_preset
 from zoo.registry import ZooError, list_models
 
 
@@ -32,14 +31,7 @@ def test_gpt_small_has_gpt2_shape():
 
 @pytest.mark.parametrize("name", [s.name for s in list_models() if s.task == "causal_lm"])
 def test_every_model_builds_and_runs(name):  # encoders, T5, classifiers: tests/test_bert_t5.py
-    model = build(name, sequence_length=8)
-    ids = tf.constant([[256, 84, 111, 32, 98, 101, 44, 32]], tf.int32)
-    logits = model({"token_ids": ids, "padding_mask": tf.ones_like(ids)})
-    assert logits.shape == (1, 8, model.backbone.vocabulary_size)
-    assert np.isfinite(logits.numpy()).all()
-    total, _ = zoo.get_spec(name).count_params(zoo.get_spec(name).config, model.backbone.vocabulary_size,
-                                             zoo.get_spec(name).max_sequence_length)
-    assert total == model.count_params()
+    run_family_test(name)
 
 
 def test_get_fresh_and_trained_flag(zoo_home):
@@ -52,13 +44,7 @@ def test_get_fresh_and_trained_flag(zoo_home):
 
 @pytest.mark.parametrize("name", ["gpt-nano", "llama-nano"])
 def test_preset_round_trip_identical_logits(tmp_path, name):
-    model = build(name)
-    model.save_to_preset(str(tmp_path / "p"))
-    loaded = load_preset(tmp_path / "p")
-    ids = tf.constant([[256, 72, 97, 109, 108, 101, 116]], tf.int32)
-    x = {"token_ids": ids, "padding_mask": tf.ones_like(ids)}
-    np.testing.assert_array_equal(model(x).numpy(), loaded(x).numpy())
-    assert type(loaded.preprocessor.tokenizer).__name__ == "ZooByteTokenizer"
+    run_family_test(name, round_trip=True, tmp_path=tmp_path)
 
 
 def test_incomplete_preset_is_refused(tmp_path):

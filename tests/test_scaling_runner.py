@@ -18,11 +18,10 @@ def _jobs(corpus, tokens=(10 * 4 * 32, 12 * 4 * 32)):
     return jobs
 
 
-def test_runs_train_side_by_side_in_workers_and_are_reused(tmp_path):
-    from tests.test_training_faults import small_corpus
+def test_runs_train_side_by_side_in_workers_and_are_reused(tmp_path, small_corpus):
     from zoo.scaling.runner import busy_seconds, train_runs, worker_threads
 
-    jobs = _jobs(small_corpus(tmp_path))
+    jobs = _jobs(small_corpus)
     first = train_runs(jobs, workers=2)
     assert [t.cached for t in first] == [False, False]
     assert all(math.isfinite(t.bpb) and 0 < t.bpb < 9 and t.seconds > 0 for t in first)

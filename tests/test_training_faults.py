@@ -17,17 +17,6 @@ BASE = ["train.steps=6", "train.warmup_steps=1", "train.batch_size=4", "data.seq
         "train.jit_compile=false"]
 
 
-def small_corpus(tmp_path):
-    from zoo.data.corpora import load_split
-
-    d = tmp_path / "corpus"
-    d.mkdir(exist_ok=True)
-    text = load_split("shakespeare", "validation")[0].text
-    for i in range(3):
-        (d / f"part{i}.txt").write_text(text[i * 4000:(i + 1) * 4000])
-    return str(d)
-
-
 def zoo_train(*args, env=None, **kw):
     return subprocess.run([sys.executable, "-m", "zoo.cli", "train", *args], capture_output=True, text=True,
                           cwd=REPO_ROOT, env=env or os.environ.copy(), **kw)
@@ -54,8 +43,8 @@ def weights(run_dir):
     return dict(out)
 
 
-def test_mirrored_two_logical_cpus_matches_default(tmp_path):
-    corpus = small_corpus(tmp_path)
+def test_mirrored_two_logical_cpus_matches_default(tmp_path, small_corpus):
+    corpus = small_corpus
     common = BASE + [f"data.corpus={corpus}", "runtime.logical_cpus=2"]
     a = zoo_train("gpt-nano", *sets(common), "--out", str(tmp_path / "default"))
     assert a.returncode == 0, a.stderr[-2000:]
@@ -72,8 +61,8 @@ def test_mirrored_two_logical_cpus_matches_default(tmp_path):
 
 
 @pytest.mark.slow
-def test_multi_worker_two_processes_matches_default(tmp_path):
-    corpus = small_corpus(tmp_path)
+def test_multi_worker_two_processes_matches_default(tmp_path, small_corpus):
+    corpus = small_corpus
     common = BASE + [f"data.corpus={corpus}"]
     a = zoo_train("gpt-nano", *sets(common), "--out", str(tmp_path / "default"))
     assert a.returncode == 0, a.stderr[-2000:]
@@ -125,21 +114,21 @@ def check_sigterm(model, cfg, run):
     assert (run / "checkpoints" / "checkpoint").exists()
 
 
-def test_sigkill_then_resume_is_bit_identical(tmp_path):
-    corpus = small_corpus(tmp_path)
+def test_sigkill_then_resume_is_bit_identical(tmp_path, small_corpus):
+    corpus = small_corpus
     cfg = [s for s in BASE if not s.startswith(("train.steps", "train.checkpoint_every"))] + [
         f"data.corpus={corpus}", "train.steps=40", "train.checkpoint_every=5", "train.jit_compile=true"]
     check_kill_and_resume("gpt-nano", cfg, tmp_path)
 
 
-def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
-    corpus = small_corpus(tmp_path)
+def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path, small_corpus):
+    corpus = small_corpus
     cfg = [s for s in BASE if not s.startswith("train.steps")] + [f"data.corpus={corpus}", "train.steps=100000"]
     check_sigterm("gpt-nano", cfg, tmp_path / "run")
 
 
-def test_nan_loss_stops_with_one_line(tmp_path):
-    corpus = small_corpus(tmp_path)
+def test_nan_loss_stops_with_one_line(tmp_path, small_corpus):
+    corpus = small_corpus
     cfg = BASE + [f"data.corpus={corpus}", "train.learning_rate=1e30", "train.clipnorm=0"]
     r = zoo_train("gpt-nano", *sets(cfg), "--out", str(tmp_path / "run"))
     assert r.returncode == 1, r.stderr[-2000:]
@@ -148,10 +137,10 @@ def test_nan_loss_stops_with_one_line(tmp_path):
     assert not (tmp_path / "run" / "preset").exists()
 
 
-def test_gradient_accumulation_matches_full_batch(tmp_path):
+def test_gradient_accumulation_matches_full_batch(tmp_path, small_corpus):
     from zoo.training.run import train_recipe
 
-    corpus = small_corpus(tmp_path)
+    corpus = small_corpus
     cfg = BASE + [f"data.corpus={corpus}"]
     train_recipe("gpt-nano", cfg, out=tmp_path / "a", quiet=True)
     train_recipe("gpt-nano", cfg + ["train.grad_accum_steps=2"], out=tmp_path / "b", quiet=True)
@@ -163,19 +152,19 @@ OBJECTIVE = ["train.warmup_steps=1", "train.batch_size=4", "data.sequence_length
 
 
 @pytest.mark.slow
-def test_objective_trainer_sigkill_resume_is_bit_identical_and_sigterm_exits_143(tmp_path):
+def test_batch_objective_sigkill_resume_is_bit_identical_and_sigterm_exits_143(tmp_path, small_corpus):
     """The batch objectives (here BERT MLM + NSP) run the same loop: a run killed after a
     checkpoint resumes to the same weights and losses; SIGTERM saves and exits 143."""
-    cfg = OBJECTIVE + [f"data.corpus={small_corpus(tmp_path)}"]
+    cfg = OBJECTIVE + [f"data.corpus={small_corpus}"]
     check_kill_and_resume("bert-nano", cfg + ["train.steps=30", "train.checkpoint_every=5"], tmp_path)
     check_sigterm("bert-nano", cfg + ["train.steps=100000", "train.checkpoint_every=100000"], tmp_path / "stopped")
 
 
 @pytest.mark.slow
-def test_objective_trainer_mirrored_matches_default(tmp_path):
+def test_batch_objective_mirrored_matches_default(tmp_path, small_corpus):
     """MLM + NSP over two replicas: each replica holds a different number of masked tokens,
     and the loss is still the single-device mean (divided by the global count)."""
-    cfg = OBJECTIVE + [f"data.corpus={small_corpus(tmp_path)}", "train.steps=6", "train.checkpoint_every=100",
+    cfg = OBJECTIVE + [f"data.corpus={small_corpus}", "train.steps=6", "train.checkpoint_every=100",
                        "runtime.logical_cpus=2", "train.jit_compile=false"]
     a = zoo_train("bert-nano", *sets(cfg), "--out", str(tmp_path / "default"))
     assert a.returncode == 0, a.stderr[-2000:]

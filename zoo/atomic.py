@@ -11,6 +11,12 @@ import tempfile
 
 
 def write_bytes(path, data):
+    """Write bytes to a file atomically (temp file in the same directory, fsync, rename).
+
+    Args:
+        path: the destination file (str or path-like); missing parent directories are created.
+        data: the bytes to write.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
@@ -28,15 +34,36 @@ def write_bytes(path, data):
 
 
 def write_text(path, text):
+    """Write a string to a file atomically, UTF-8 encoded.
+
+    Args:
+        path: the destination file (str or path-like).
+        text: the string to write.
+    """
     write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path, obj):
+    """Write an object as JSON atomically (indented, sorted keys, trailing newline).
+
+    Args:
+        path: the destination file (str or path-like).
+        obj: a JSON-serialisable object.
+    """
     write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
 def write_figure(fig, path, **savefig_kwargs):
-    """Save a matplotlib Figure as PNG atomically: rendered in memory, then write_bytes."""
+    """Save a matplotlib Figure as PNG atomically: rendered in memory, then write_bytes.
+
+    Args:
+        fig: the matplotlib Figure.
+        path: the destination PNG file (str or path-like).
+        **savefig_kwargs: passed to `fig.savefig` (e.g. dpi, bbox_inches).
+
+    Returns:
+        The destination path as a string.
+    """
     import io
 
     buf = io.BytesIO()
@@ -46,7 +73,13 @@ def write_figure(fig, path, **savefig_kwargs):
 
 
 def replace_dir(tmp_dir, final_dir):
-    """Move a fully written directory into place, replacing any previous one."""
+    """Move a fully written directory into place, replacing any previous one.
+
+    Args:
+        tmp_dir: the fully written directory (on the same filesystem as `final_dir`).
+        final_dir: where it should end up; an existing directory there is moved to
+            `<final_dir>.old` first and removed once the new one is in place.
+    """
     final_dir = os.fspath(final_dir)
     old = final_dir + ".old"
     if os.path.exists(old):

@@ -52,6 +52,15 @@ class NgramClassifier:
         self.ngram_range, self.C = ngram_range, C
 
     def fit(self, texts, labels):
+        """Fit the TF-IDF vectoriser and the logistic regression.
+
+        Args:
+            texts: the training passages (strings).
+            labels: their class labels, one per text.
+
+        Returns:
+            self, fitted.
+        """
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -63,6 +72,14 @@ class NgramClassifier:
         return self
 
     def predict(self, texts):
+        """Predict the class of each text (call `fit` first).
+
+        Args:
+            texts: passages (strings).
+
+        Returns:
+            A list of predicted labels (ints for integer labels).
+        """
         return [int(y) if hasattr(y, "item") else y for y in self.pipeline.predict(list(texts))]
 
 
@@ -79,6 +96,17 @@ class PairFeatureNsp:
 
     @staticmethod
     def features(a, b):
+        """The surface features of one (A, B) pair.
+
+        Args:
+            a: the first text (segment A).
+            b: the candidate next text (segment B).
+
+        Returns:
+            A list of 8 numbers: word-set Jaccard overlap, character-trigram cosine, number
+            of shared capitalised words, A ends a sentence, A ends a clause, B starts
+            upper-case, len(a), len(b) (in characters).
+        """
         wa, wb = set(a.lower().split()), set(b.lower().split())
         ga, gb = _trigrams(a), _trigrams(b)
         dot = sum(n * gb[g] for g, n in ga.items())
@@ -90,7 +118,15 @@ class PairFeatureNsp:
                 float(end in ".!?"), float(end in ",;:"), float(b.lstrip()[:1].isupper()), len(a), len(b)]
 
     def fit(self, pairs, labels):
-        """Args: pairs: (A, B) texts; labels: 1 = B follows A, 0 = it does not."""
+        """Fit the scaler and the logistic regression on the pairs' features.
+
+        Args:
+            pairs: (A, B) text pairs.
+            labels: one per pair: 1 = B follows A, 0 = it does not.
+
+        Returns:
+            self, fitted.
+        """
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
@@ -100,6 +136,14 @@ class PairFeatureNsp:
         return self
 
     def predict(self, pairs):
+        """Predict, per pair, whether B follows A (call `fit` first).
+
+        Args:
+            pairs: (A, B) text pairs.
+
+        Returns:
+            A list of ints: 1 = B follows A, 0 = it does not.
+        """
         return [int(y) for y in self.model.predict([self.features(a, b) for a, b in pairs])]
 
 
@@ -113,7 +157,8 @@ def aligned_words(source, target):
     (equal runs, and replaced runs of the same length); other words have no partner.
 
     Args:
-        source, target: two lines of text.
+        source: a line of text (e.g. First Folio spelling).
+        target: the line it is aligned to (e.g. modern spelling).
     Returns:
         dict source word index -> target word (the words as written).
     >>> aligned_words("The faire Ophelia", "The fair Ophelia")
@@ -168,6 +213,13 @@ class SubstitutionTable:
         return cls(table)
 
     def translate(self, line):
-        """The line with every known Folio word replaced (capitalisation kept)."""
+        """The line with every known Folio word replaced (capitalisation kept).
+
+        Args:
+            line: a line of text; words not in the table are left as written.
+
+        Returns:
+            The translated line.
+        """
         return WORD.sub(lambda m: _cased_like(self.table.get(m.group().lower(), m.group().lower()), m.group())
                         if m.group().lower() in self.table else m.group(), line)

@@ -30,6 +30,12 @@ def _stopped(e):
 
 
 def cmd_list(args):
+    """`zoo list`: print a table of the registered models (name, family, parameters, context, trained).
+
+    Args:
+        args: the parsed argparse namespace; `args.family` limits the table to one family
+            (None: all).
+    """
     from zoo.hub import describe
     from zoo.registry import list_models
 
@@ -42,12 +48,27 @@ def cmd_list(args):
 
 
 def cmd_show(args):
+    """`zoo show NAME`: print a model's `zoo.hub.describe` dict as JSON.
+
+    Args:
+        args: the parsed argparse namespace (`args.name`: a registered model name).
+    """
     from zoo.hub import describe
 
     print(json.dumps(describe(args.name), indent=2))
 
 
 def cmd_train(args):
+    """`zoo train RECIPE`: train a recipe, on `--workers` local workers when more than one.
+
+    Args:
+        args: the parsed argparse namespace (`recipe`, `set` overrides, `out`, `resume`,
+            `workers`).
+
+    Returns:
+        With more than one worker, the chief's exit code (`launch_workers`); else None
+        (the run's final metrics are printed as JSON).
+    """
     from zoo.training.run import train_recipe
 
     if args.workers and args.workers > 1:
@@ -61,6 +82,12 @@ def cmd_train(args):
 
 
 def cmd_generate(args):
+    """`zoo generate NAME --prompt TEXT`: print the prompt's continuation (seq2seq: the output only).
+
+    Args:
+        args: the parsed argparse namespace (`name`, `prompt`, `max_new_tokens`, `sampler`,
+            `temperature`, `top_k`, `top_p`, `num_beams`, `seed`, `stream`).
+    """
     from zoo.generation.api import generate
     from zoo.generation.seq2seq import is_seq2seq_ref
 
@@ -78,18 +105,39 @@ def cmd_generate(args):
 
 
 def cmd_bench(args):
+    """`zoo bench ...`: run benchmark suites with `benchmarks/run.py`'s own options.
+
+    Args:
+        args: the parsed argparse namespace; `args.bench_args` are passed to
+            `benchmarks.run.main`.
+
+    Returns:
+        The exit code of `benchmarks.run.main`.
+    """
     from benchmarks.run import main as bench_main
 
     return bench_main(args.bench_args)
 
 
 def cmd_export(args):
+    """`zoo export NAME OUT`: export a model for serving (see `zoo.export.export`).
+
+    Args:
+        args: the parsed argparse namespace (`name`: registered name or preset directory,
+            `out`: output directory, `format`: saved_model, keras or preset).
+    """
     from zoo.export import export
 
     print(f"wrote {export(args.name, args.format, args.out)}")
 
 
 def cmd_leaderboard(args):
+    """`zoo leaderboard`: regenerate the leaderboard README from the results JSON.
+
+    Args:
+        args: the parsed argparse namespace (`args.dir`: the leaderboard directory; None:
+            the repo's leaderboard/).
+    """
     from benchmarks.leaderboard import write_leaderboard
 
     path = write_leaderboard(args.dir)
@@ -97,6 +145,7 @@ def cmd_leaderboard(args):
 
 
 def build_parser():
+    """The `zoo` argument parser; each subcommand sets `func` to its `cmd_*` function."""
     p = _Parser(prog="zoo", description=__doc__.split("\n")[0])
     p.add_argument("--verbose", action="store_true",
                    help="show TensorFlow's own start-up and C++ log lines (may follow any command)")
@@ -150,6 +199,10 @@ def take_verbose(argv):
 
     Args:
         argv: the command-line arguments, changed in place.
+
+    Returns:
+        True if --verbose was there; otherwise whether verbose output is already on
+        (`zoo.console.is_verbose`, e.g. ZOO_VERBOSE=1).
     """
     from zoo import console
 
@@ -162,6 +215,15 @@ def take_verbose(argv):
 
 
 def main(argv=None):
+    """Run the `zoo` command line; user mistakes become one line on stderr.
+
+    Args:
+        argv: the arguments after the program name; None: `sys.argv[1:]`.
+
+    Returns:
+        The exit code: 0 on success, 2 for a user error, 130 when interrupted, or the
+        command's own code.
+    """
     from zoo import console
     from zoo.errors import ZooError
 

@@ -5,7 +5,7 @@ Example:
 >>> lookup({"gpt": 1, "llama": 2}, "lama", "family")
 Traceback (most recent call last):
 ...
-zoo.errors.ZooError: unknown family 'lama'. Did you mean 'llama'? Known familys: gpt, llama.
+zoo.errors.ZooError: unknown family 'lama'. Did you mean 'llama'? Known families: gpt, llama.
 """
 import difflib
 
@@ -37,5 +37,5 @@ def lookup(table, name, kind):
         return table[name]
     raise ZooError(
         f"unknown {kind} '{name}'.{did_you_mean(name, table)} "
-        f"Known {kind}s: {', '.join(sorted(table))}."
+        f"Known {kind[:-1] + 'ies' if kind.endswith('y') else kind + 's'}: {', '.join(sorted(table))}."
     )

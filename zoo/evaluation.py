@@ -49,6 +49,19 @@ def causal_nll(model, ids, sequence_length, batch_size=16, max_windows=None, jit
     With max_windows, that many windows spread evenly over the whole stream
     (pipeline.window_starts). With per_token=True also returns the per-token NLL array
     (in stream order).
+
+    Args:
+        model: a keras-hub causal LM (called on token_ids / padding_mask, returns logits).
+        ids: the token stream (1-D sequence of token ids).
+        sequence_length: tokens per window.
+        batch_size: windows per compiled call (the last batch is padded to it).
+        max_windows: score only this many windows, spread evenly over the stream (None: all).
+        jit: compile the scoring function with XLA.
+        per_token: also return the NLL of every scored token.
+
+    Returns:
+        (total NLL in nats, number of predicted tokens), or with per_token=True
+        (total, count, per-token NLL array).
     """
     score = _scorer(model, jit)
     x, y, w = eval_windows(np.asarray(ids), sequence_length, max_windows)
@@ -140,8 +153,10 @@ def spelling_baselines(table, sources, refs, with_ci=False, seed=0):
 
     Args:
         table: a fitted `zoo.baselines.SubstitutionTable`.
-        sources, refs: the evaluated lines.
-        with_ci, seed: as `spelling_scores`.
+        sources: the evaluated input (Folio) lines.
+        refs: their modern reference lines.
+        with_ci: as `spelling_scores`.
+        seed: as `spelling_scores`.
     Returns:
         {"copy": scores, "table": scores}.
     """

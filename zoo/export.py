@@ -101,7 +101,19 @@ FORMATS = {"saved_model": _save_saved_model, "keras": _save_keras, "preset": _sa
 
 
 def export(name_or_path, fmt, out):
-    """Write `out` (a directory) atomically: built in a temp dir beside it, then renamed."""
+    """Write `out` (a directory) atomically: built in a temp dir beside it, then renamed.
+
+    Args:
+        name_or_path: a registered model name (its trained preset if present, else a fresh
+            model, as `zoo.hub.get`) or a local keras-hub preset directory.
+        fmt: the export format: "saved_model" (TensorFlow serving signatures), "keras" (a
+            `model.keras` file inside `out`) or "preset" (a keras-hub preset).
+        out: the output directory; its parent must exist and be writable. An existing
+            directory there is replaced.
+
+    Returns:
+        The absolute path of `out`.
+    """
     from zoo.hub import get
 
     save = lookup(FORMATS, fmt, "export format")

@@ -16,7 +16,17 @@ log = logging.getLogger("zoo")
 
 
 def build(name, tokenizer=None, sequence_length=None):
-    """A freshly initialised model of a registered name, tokenizer and preprocessor attached."""
+    """A freshly initialised model of a registered name, tokenizer and preprocessor attached.
+
+    Args:
+        name: a registered model name.
+        tokenizer: the tokenizer to attach; None: a new `ZooByteTokenizer`.
+        sequence_length: the preprocessor's sequence length; None: the spec's
+            `max_sequence_length`.
+
+    Returns:
+        The keras-hub task model built by the spec's builder.
+    """
     from zoo.data.tokenizers import ZooByteTokenizer
 
     spec = get_spec(name)
@@ -29,7 +39,14 @@ _TASK_CLASSES = (("CausalLM", "causal_lm"), ("MaskedLM", "masked_lm"), ("Seq2Seq
 
 
 def preset_task(path):
-    """The zoo task of a keras-hub preset directory, from its task.json class ("other" if unknown)."""
+    """The zoo task of a keras-hub preset directory, from its task.json class ("other" if unknown).
+
+    Args:
+        path: the preset directory (str or path-like).
+
+    Returns:
+        "causal_lm", "masked_lm", "seq2seq_lm", "text_classifier" or "other".
+    """
     from zoo.preset_check import read_config
 
     name = read_config(pathlib.Path(path) / "task.json").get("class_name", "")
@@ -52,11 +69,23 @@ def _zoo_preprocessor(path):
 
 
 def load_preset(path):
-    """Load a keras-hub task preset (ours or any local keras-hub preset), safely."""
+    """Load a keras-hub task preset (ours or any local keras-hub preset), safely.
+
+    The directory is checked first (`zoo.preset_check.check_preset_dir`); a preset that
+    fails to load raises a one-line ZooError.
+
+    Args:
+        path: the preset directory (str or path-like).
+
+    Returns:
+        The keras-hub task model (CausalLM, MaskedLM, Seq2SeqLM or TextClassifier).
+    """
     check_preset_dir(path)
     import zoo.data.tokenizers  # noqa: F401  (registers our tokenizer classes)
-    import zoo.models.tasks  # noqa: F401  (registers our preprocessors and classifier tasks)
-    import zoo.models.t5.backbone  # noqa: F401  (registers zoo's T5 backbone and task)
+    import zoo.models.tasks  # noqa: F401  (registers the shared classifier preprocessor)
+    from zoo.models import load_keras_classes
+
+    load_keras_classes()  # each family's own backbones, tasks and preprocessors
 
     import keras_hub
 
@@ -77,6 +106,14 @@ def get(name, trained=None):
     trained=None: the trained preset under $ZOO_HOME if present, else a fresh model (logged).
     trained=True: the trained preset, or a ZooError naming the command that trains it.
     trained=False: always a freshly initialised model.
+
+    Args:
+        name: a registered model name, or the path of a local keras-hub preset directory
+            (loaded as is; `trained` is then ignored).
+        trained: None, True or False, as above.
+
+    Returns:
+        The keras-hub task model with its preprocessor attached.
     """
     if pathlib.Path(str(name)).is_dir():
         return load_preset(name)
@@ -95,7 +132,17 @@ def get(name, trained=None):
 
 
 def describe(name):
-    """Parameters, FLOPs per token and config of a registered model (no model is built)."""
+    """Parameters, FLOPs per token and config of a registered model (no model is built).
+
+    Args:
+        name: a registered model name.
+
+    Returns:
+        A dict: name, family, task, description, parameters, non_embedding_parameters,
+        vocabulary_size, max_sequence_length, forward_flops_per_token,
+        training_flops_per_token (3x forward), config, default_recipe, base and
+        trained_preset (its directory, or None when the model has no trained preset).
+    """
     from zoo.data.byte_vocab import VOCABULARY_SIZE as vocab
     from zoo.models.common import forward_flops_per_token
 

@@ -96,6 +96,12 @@ def perplexity(mean_nll_nats: float) -> float:
 
     Returns ``inf`` if the exponent overflows.
 
+    Args:
+        mean_nll_nats: mean per-token negative log-likelihood in nats (>= 0).
+
+    Returns:
+        The perplexity, a float >= 1 (``inf`` on overflow).
+
     >>> import math
     >>> perplexity(math.log(2))
     2.0
@@ -117,6 +123,13 @@ def bits_per_byte(total_nll_nats: float, total_bytes: int) -> float:
     ``total_nll_nats`` is the *summed* NLL over the whole text (not a mean), and
     ``total_bytes`` the UTF-8 byte length of that text, so models with different
     tokenizers are comparable.
+
+    Args:
+        total_nll_nats: summed negative log-likelihood of the text in nats (>= 0).
+        total_bytes: UTF-8 byte length of the same text (> 0).
+
+    Returns:
+        Bits per byte, a float.
 
     >>> import math
     >>> bits_per_byte(math.log(2) * 100, 100)
@@ -149,6 +162,10 @@ def bleu(hyps: list[str], refs: list[str]) -> dict:
     Returns ``{"score": float in [0, 100], "signature": str}`` where ``signature`` is
     sacrebleu's own signature string (e.g. ``nrefs:1|case:mixed|eff:no|tok:13a|...``).
 
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
+
     >>> r = bleu(["the cat sat on the mat"], ["the cat sat on the mat"])
     >>> r["score"], r["signature"].startswith("nrefs:1|")
     (100.0, True)
@@ -163,6 +180,10 @@ def chrf(hyps: list[str], refs: list[str]) -> dict:
     """sacrebleu corpus chrF (default: char order 6, word order 0, beta 2).
 
     Returns ``{"score": float in [0, 100], "signature": str}``.
+
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
 
     >>> chrf(["hello world"], ["hello world"])["score"]
     100.0
@@ -187,6 +208,11 @@ def rouge_l(hyps: list[str], refs: list[str], use_stemmer: bool = True) -> dict:
     Returns ``{"score": mean, "per_example": [F1 x100 per pair]}``.  ``use_stemmer=True``
     (Porter stemming, as in most summarisation papers and HELM) by default.
 
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
+        use_stemmer: apply Porter stemming before matching.
+
     >>> r = rouge_l(["a b c d"], ["a c d e"])   # LCS = "a c d" -> P = R = 3/4
     >>> round(r["score"], 6), len(r["per_example"])
     (75.0, 1)
@@ -199,6 +225,13 @@ def rouge_l(hyps: list[str], refs: list[str], use_stemmer: bool = True) -> dict:
 # --------------------------------------------------------------------------- classification
 def accuracy(y_true: Sequence, y_pred: Sequence) -> float:
     """Fraction of positions where ``y_true[i] == y_pred[i]``.
+
+    Args:
+        y_true: the true labels.
+        y_pred: the predicted labels (same length as ``y_true``).
+
+    Returns:
+        The accuracy, a float in [0, 1].
 
     >>> accuracy([0, 1, 2, 2], [0, 1, 1, 2])
     0.75
@@ -214,6 +247,14 @@ def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None)
     ``labels=None`` uses the sorted union of labels seen in ``y_true`` and ``y_pred``
     (like scikit-learn).  A class with TP + FP + FN == 0 (only possible with explicit
     ``labels``) scores 0, matching scikit-learn's ``zero_division=0``.
+
+    Args:
+        y_true: the true labels.
+        y_pred: the predicted labels (same length as ``y_true``).
+        labels: the classes to average over, without duplicates (None: every label seen).
+
+    Returns:
+        The macro-averaged F1, a float in [0, 1].
 
     >>> macro_f1(["a", "a", "b", "b"], ["a", "b", "b", "b"])   # F1_a = 2/3, F1_b = 4/5
     0.7333333333333334
@@ -251,6 +292,13 @@ def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None)
 def exact_match(hyps: list[str], refs: list[str]) -> float:
     """Share of lines reproduced exactly (after stripping surrounding whitespace).
 
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
+
+    Returns:
+        The exact-match rate, a float in [0, 1].
+
     >>> exact_match(["a b", "c"], ["a b", "d"])
     0.5
     """
@@ -270,6 +318,13 @@ def word_edit_rates(sources: list[str], hyps: list[str], refs: list[str]) -> dic
     * ``unchanged_broken``: of the words that needed none, the share whose output partner is
       not the word itself (or that lost their partner);
     * ``needed`` / ``unneeded``: the counts behind them.
+
+    A rate with no words behind it is NaN.
+
+    Args:
+        sources: the input lines (e.g. First Folio spelling).
+        hyps: the system outputs, one per source line.
+        refs: the reference lines (e.g. modern spelling), one per source line.
 
     >>> word_edit_rates(["The faire Lady"], ["The fair Lady"], ["The fair Lady"])["changed_correct"]
     1.0
@@ -312,6 +367,13 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
 
     N-grams never span two texts.  Returns 0.0 if no text has ``n`` tokens.
 
+    Args:
+        texts: a list of strings (not a single string).
+        n: the n-gram length (an integer >= 1).
+
+    Returns:
+        The distinct-n ratio, a float in [0, 1].
+
     >>> distinct_n(["a b a b", "a b c"], 2)   # a-b, b-a, a-b, a-b, b-c -> 3 unique / 5
     0.6
     """
@@ -326,6 +388,13 @@ def repetition_rate(texts: Sequence[str], n: int = 4) -> float:
 
     ``sum_texts(#n-grams already seen earlier in that text) / sum_texts(#n-grams)``.
     Returns 0.0 if no text has ``n`` tokens.
+
+    Args:
+        texts: a list of strings (not a single string).
+        n: the n-gram length (an integer >= 1).
+
+    Returns:
+        The repetition rate, a float in [0, 1].
 
     >>> repetition_rate(["a b a b a", "c d e"], n=2)   # 2 repeats of 6 bigrams
     0.3333333333333333
@@ -369,6 +438,18 @@ def bootstrap_ci(
       (numpy linear interpolation) of the resampled statistics.
 
     A single observation gives the degenerate interval ``(s, s)``.
+
+    Args:
+        values_or_examples: 1-d numbers, or examples (tuples / lists / strings / dicts)
+            resampled as a list.
+        statistic: the statistic to bootstrap: takes a numpy array of values (numeric
+            mode) or a list of examples, returns a float.
+        n_resamples: number of bootstrap resamples (a positive integer).
+        confidence: confidence level, in (0, 1).
+        seed: seed of ``numpy.random.default_rng``.
+
+    Returns:
+        ``(low, high)`` bounds of the interval, as floats.
 
     >>> lo, hi = bootstrap_ci([1.0, 2.0, 3.0, 4.0, 5.0], seed=0)
     >>> lo <= 3.0 <= hi
@@ -424,6 +505,9 @@ def bootstrap_ci(
 def value_of(v):
     """The point value of a results-JSON metric: ``v["value"]`` for a with_ci dict, else v.
 
+    Args:
+        v: a metric value: a number, or a ``{"value", "ci95"}`` dict from ``with_ci``.
+
     >>> value_of({"value": 2.5, "ci95": [2.0, 3.0]}), value_of(7)
     (2.5, 7)
     """
@@ -434,6 +518,12 @@ def with_ci(name: str, value: float, lo: float, hi: float) -> dict:
     """Results-JSON helper: ``{"value": value, "ci95": [lo, hi]}``.
 
     ``name`` only labels error messages (raised if ``lo > hi`` or a bound is NaN).
+
+    Args:
+        name: the metric's name, for error messages.
+        value: the point estimate.
+        lo: the lower bound of the 95% interval.
+        hi: the upper bound of the 95% interval.
 
     >>> with_ci("bleu", 31.2, 28.0, 34.5)
     {'value': 31.2, 'ci95': [28.0, 34.5]}
@@ -491,6 +581,12 @@ def bleu_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: i
     corpus BLEU of the resampled (hyp, ref) pairs (computed from summed sentence
     statistics, see ``_corpus_ci``).
 
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
+        seed: seed of the bootstrap resampling.
+        n_resamples: number of bootstrap resamples.
+
     >>> r = bleu_with_ci(["a b c d", "e f g h"], ["a b c d", "e f g h"], n_resamples=20)
     >>> r["value"], r["ci95"]
     (100.0, [100.0, 100.0])
@@ -500,6 +596,12 @@ def bleu_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: i
 
 def chrf_with_ci(hyps: list[str], refs: list[str], seed: int = 0, n_resamples: int = 200) -> dict:
     """Corpus chrF with a 95% percentile-bootstrap CI: ``{"value", "ci95", "signature"}``.
+
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
+        seed: seed of the bootstrap resampling.
+        n_resamples: number of bootstrap resamples.
 
     >>> chrf_with_ci(["hello"], ["hello"], n_resamples=10)["ci95"]
     [100.0, 100.0]
@@ -515,6 +617,13 @@ def rouge_l_with_ci(
     ROUGE-L here is an average of per-example scores, so the bootstrap is over those
     per-example values (scipy, percentile method).
 
+    Args:
+        hyps: the system outputs, one string per example.
+        refs: the references, one string per example (same length as ``hyps``).
+        seed: seed of the bootstrap resampling.
+        n_resamples: number of bootstrap resamples.
+        use_stemmer: apply Porter stemming before matching (as ``rouge_l``).
+
     >>> r = rouge_l_with_ci(["a b c d", "x y"], ["a c d e", "x y"], n_resamples=50)
     >>> r["value"], r["ci95"][0] >= 75.0, r["ci95"][1] <= 100.0
     (87.5, True, True)
@@ -529,6 +638,9 @@ def latency_stats(seconds: Sequence[float]) -> dict:
     """Latency summary in milliseconds: ``{"p50_ms", "p95_ms", "mean_ms", "n"}``.
 
     Percentiles use numpy's default linear interpolation.
+
+    Args:
+        seconds: a flat list of latencies in seconds (finite, non-negative).
 
     >>> latency_stats([0.001, 0.002, 0.003, 0.004, 0.005])
     {'p50_ms': 3.0, 'p95_ms': 4.8, 'mean_ms': 3.0, 'n': 5}
@@ -562,6 +674,14 @@ def mean_win_rate(
     0.5).  A model's mean win rate is the mean over the metrics it has.  Values that are
     ``None`` or NaN count as missing; metrics with fewer than two models are skipped, and
     a model that is never compared with anyone is left out of the result.
+
+    Args:
+        table: metric -> model -> value (None / NaN: missing).
+        higher_is_better: metric -> True if a higher value is better; every metric of
+            ``table`` needs an entry.
+
+    Returns:
+        model -> mean win rate in [0, 1].
 
     >>> t = {"acc": {"a": 0.9, "b": 0.8, "c": 0.8}, "ppl": {"a": 10.0, "b": 12.0}}
     >>> mean_win_rate(t, {"acc": True, "ppl": False})

@@ -1,6 +1,6 @@
 """Write a trained model as a keras-hub preset, atomically, with zoo.json provenance.
 
-Used by both trainers: the preset is built in `<run>/.preset-tmp`, renamed to
+Used by the trainer: the preset is built in `<run>/.preset-tmp`, renamed to
 `<run>/preset`, and optionally copied (again via a temp dir + rename) to the model's
 installed location under $ZOO_HOME/models/.
 
@@ -82,7 +82,21 @@ def save_preset(model, preset_dir):
 
 
 def write_preset(model, run_dir, info, install_to=None, extra=None):
-    """Save `model` + zoo.json `info` to <run_dir>/preset; install a copy; return the final path."""
+    """Save `model` + zoo.json `info` to <run_dir>/preset; install a copy; return the final path.
+
+    Sets Keras's global dtype policy to float32 first.
+
+    Args:
+        model: the trained keras-hub task.
+        run_dir: the run directory; the preset goes to `<run_dir>/preset`, replacing any.
+        info: the JSON-serialisable provenance dict written as the preset's zoo.json.
+        install_to: also copy the preset to this directory, replacing it (None: no copy).
+        extra: a callable given the preset's temp directory, to add files before it is
+            moved into place (e.g. BERT's NSP head); None: nothing extra.
+
+    Returns:
+        `install_to` as a `pathlib.Path` when given, else `<run_dir>/preset`.
+    """
     keras.mixed_precision.set_global_policy("float32")
     run_dir = pathlib.Path(run_dir)
     final, tmp = run_dir / "preset", _fresh(run_dir / ".preset-tmp")

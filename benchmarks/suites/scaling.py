@@ -119,8 +119,13 @@ class ScalingSuite(Suite):
         # plateau for the first ~600 steps whatever their size (measured: every GPT rung at
         # 100k tokens scored 4.73-4.76 bits/byte), which bends the curves the laws fit.
         family = config.get("family") or "llama"
-        if family not in ("gpt", "llama"):
-            raise ZooError(f"the scaling ladder exists for families gpt and llama, not '{family}'")
+        from zoo.registry import MODELS, get_family, list_models
+        from zoo.models.ladder_shapes import ladder_name
+
+        get_family(family)  # an unknown name: did-you-mean
+        if ladder_name(family, 1) not in MODELS:
+            with_rungs = sorted({s.family for s in list_models() if s.name == ladder_name(s.family, 1)})
+            raise ZooError(f"the scaling ladder exists for families {', '.join(with_rungs)}, not '{family}'")
         points, diverged = [], []
         runs = ladder(family, config["quick"])
         t0 = time.perf_counter()

@@ -1,9 +1,12 @@
-"""seq2seq suite: encoder-decoders (T5) on span corruption and Folio -> modern spelling.
+"""seq2seq suite: encoder-decoders (T5, BART) on their pretraining task and Folio -> modern spelling.
 
-* Span corruption: teacher-forced loss (nats per target token) and token accuracy on
-  held-out Shakespeare (validation = Hamlet + The Tempest, test = Macbeth), on fixed-seed
-  examples built exactly as in pretraining (15% noise, mean span 3, <extra_id_N> sentinels),
-  at the model's training sequence length; bootstrap intervals over examples.
+* Pretraining task, held out: teacher-forced loss (nats per target token) and token accuracy
+  on held-out Shakespeare (validation = Hamlet + The Tempest, test = Macbeth), on fixed-seed
+  examples built exactly as in pretraining, at the model's training sequence length, with
+  bootstrap intervals over examples. The task is the model's own pretraining objective (for
+  a fine-tuned model, its `init_from` base's; span corruption if neither says): span
+  corruption (15% noise, mean span 3, <extra_id_N> sentinels) as `span_*`, BART's text
+  infilling + sentence permutation (30% noise, Poisson(3) spans) as `denoise_*`.
 * Folio -> modern (models fine-tuned with objective seq2seq, e.g. `t5-nano-folio`): greedy
   decoding of each First Folio line of the held-out plays (validation = Hamlet + The
   Tempest, test = Macbeth) on the compiled seq2seq engine, scored against the modern lines
@@ -28,15 +31,15 @@ class Seq2SeqSuite(Suite):
     name = "seq2seq"
     title = "Sequence to sequence (encoder-decoders)"
     description = ("First Folio -> modern spelling of held-out plays: BLEU / chrF / ROUGE-L, higher is "
-                   "better, beside copying the input; span-corruption loss on held-out Shakespeare, lower "
-                   "is better")
-    families = ("t5", "bart")
+                   "better, beside copying the input; each model's pretraining loss (span corruption or BART "
+                   "denoising) on held-out Shakespeare, lower is better")
     tasks = ("seq2seq_lm",)
     primary = "folio_test_bleu"
     higher_is_better = {"folio_test_bleu": True, "folio_test_chrf": True, "folio_test_rouge_l": True,
                         "folio_test_exact": True, "folio_test_changed_correct": True,
                         "folio_test_unchanged_broken": False, "folio_validation_bleu": True,
-                        "span_validation_loss": False, "span_test_loss": False}
+                        "span_validation_loss": False, "span_test_loss": False,
+                        "denoise_validation_loss": False, "denoise_test_loss": False}
     baselines = (("copy", "copy the input"), ("table", "word substitution table learned from the training plays"))
     baseline_metrics = ("bleu", "chrf", "rouge_l", "exact", "changed_correct", "unchanged_broken")
 
@@ -50,22 +53,60 @@ class Seq2SeqSuite(Suite):
         data = (meta.get("recipe") or {}).get("data", {})
         T = data.get("sequence_length") or getattr(model.preprocessor, "encoder_sequence_length", 128)
         out = {"sequence_length": T}
-        out.update(self._span(model, T, data, config, seed))
+        if self._pretraining_objective(meta) == "denoising":
+            out.update(self._held_out(model, T, "denoise", self._denoise_batch(entry, model, T, data), config, seed))
+        else:
+            out.update(self._held_out(model, T, "span", self._span_batch(model, T, data), config, seed))
         if (meta.get("objective") or data.get("objective")) == "seq2seq" and data.get("task") == "folio":
             out.update(self._folio(model, T, data.get("target_length") or T, config, seed))
         return out
 
-    def _span(self, model, T, data, config, seed):
-        import keras
-        import tensorflow as tf
+    @staticmethod
+    def _pretraining_objective(meta):
+        """The model's pretraining objective: its recipe's, else its init_from base's."""
+        import json
+        import pathlib
 
+        objective = ((meta.get("recipe") or {}).get("data") or {}).get("objective")
+        if objective in ("span_corruption", "denoising"):
+            return objective
+        base = meta.get("init_preset")
+        try:
+            base_meta = json.loads((pathlib.Path(base) / "zoo.json").read_text()) if base else {}
+        except (OSError, ValueError):
+            base_meta = {}
+        return ((base_meta.get("recipe") or {}).get("data") or {}).get("objective") or "span_corruption"
+
+    @staticmethod
+    def _span_batch(model, T, data):
         from zoo.data import objectives as O
-        from zoo.data import pipeline
 
         tok = model.preprocessor.tokenizer
         sentinels = O.sentinel_ids(tok)
         density = data.get("noise_density") or 0.15
         span = data.get("mean_span_length") or 3.0
+        return lambda ids, rng: O.span_batch(ids, 32, T, rng, sentinels, tok.end_token_id, tok.pad_token_id,
+                                             density, span)
+
+    @staticmethod
+    def _denoise_batch(entry, model, T, data):
+        from zoo.data.denoising import denoising_batch
+        from zoo.registry import get_family
+
+        tok = model.preprocessor.tokenizer
+        pack = get_family(entry.family).seq2seq_packing()
+        density = data.get("noise_density") or 0.3
+        span = data.get("mean_span_length") or 3.0
+        return lambda ids, rng: denoising_batch(ids, 32, T, rng, tok, pack, density, span)
+
+    def _held_out(self, model, T, prefix, make_batch, config, seed):
+        """Teacher-forced loss and token accuracy on batches of the pretraining task."""
+        import keras
+        import tensorflow as tf
+
+        from zoo.data import pipeline
+
+        tok = model.preprocessor.tokenizer
 
         @tf.function(jit_compile=True, reduce_retracing=True)
         def score(b):
@@ -80,16 +121,15 @@ class Seq2SeqSuite(Suite):
             ids = pipeline.token_stream("shakespeare", split, tok)
             losses, accs = [], []
             for i in range(config["span_examples"] // 32):
-                b = O.span_batch(ids, 32, T, np.random.default_rng([seed, i]), sentinels, tok.end_token_id,
-                                 tok.pad_token_id, density, span)
+                b = make_batch(ids, np.random.default_rng([seed, i]))
                 ce, hit = score({k: tf.constant(v) for k, v in b.items()})
                 w = b["label_weights"]
                 losses.extend(((ce.numpy() * w).sum(1) / w.sum(1)).tolist())
                 accs.extend(((hit.numpy() * w).sum(1) / w.sum(1)).tolist())
             lo, hi = metrics.bootstrap_ci(losses, np.mean, seed=seed)
-            out[f"span_{split}_loss"] = metrics.with_ci("span_loss", np.mean(losses), lo, hi)
+            out[f"{prefix}_{split}_loss"] = metrics.with_ci(f"{prefix}_loss", np.mean(losses), lo, hi)
             lo, hi = metrics.bootstrap_ci(accs, np.mean, seed=seed)
-            out[f"span_{split}_acc"] = metrics.with_ci("span_acc", np.mean(accs), lo, hi)
+            out[f"{prefix}_{split}_acc"] = metrics.with_ci(f"{prefix}_acc", np.mean(accs), lo, hi)
         return out
 
     def _folio(self, model, T, target_length, config, seed):
@@ -97,11 +137,11 @@ class Seq2SeqSuite(Suite):
         from zoo.data.folio import folio_pairs
         from zoo.baselines import SubstitutionTable
         from zoo.evaluation import spelling_baselines, spelling_scores
-        from zoo.generation.seq2seq import Seq2SeqEngine
+        from zoo.generation.seq2seq import seq2seq_engine
 
         tok = model.preprocessor.tokenizer
         # Whole lines, even past the training length (as the trainer's final scores).
-        engine = Seq2SeqEngine(model, max_encoder_length=2 * T)
+        engine = seq2seq_engine(model, max_encoder_length=2 * T)
         table = SubstitutionTable.fit((a, b) for a, b, _ in folio_pairs("train"))   # once, for both splits
         out = {}
         for split in SPLITS:

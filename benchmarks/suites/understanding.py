@@ -41,7 +41,6 @@ class UnderstandingSuite(Suite):
     title = "Understanding (encoders and classifiers)"
     description = ("genre of held-out plays (comedy/history/tragedy): accuracy and macro-F1, higher is "
                    "better; encoders: masked-LM and next-sentence accuracy on held-out Shakespeare")
-    families = ("bert", "gpt", "llama")
     tasks = ("masked_lm", "text_classifier")
     primary = "genre_test_acc"
     higher_is_better = {"genre_test_acc": True, "genre_test_macro_f1": True, "genre_validation_acc": True,

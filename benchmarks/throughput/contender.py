@@ -84,18 +84,18 @@ class Contender:
 
     def _make_step(self, model, optimizer):
         tf, keras = self.tf, self.keras
-        B, T = self.shape["batch_size"], self.shape["sequence_length"]
         if self.spec["kind"] == "fit":
             model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                           weighted_metrics=[], jit_compile=bool(self.spec["jit"]))
             return None
         from zoo.training.losses import make_chunked_lm_loss
-        from zoo.training.step import full_logits_loss, make_train_step
+        from zoo.training.objectives.clm import full_logits_loss
+        from zoo.training.step import make_lm_train_step
 
         optimizer.build(model.trainable_variables)
         loss_fn = make_chunked_lm_loss(self.chunk) if self.spec["loss"] == "fused" else full_logits_loss
-        return make_train_step(model, optimizer, tf.distribute.get_strategy(), tokens_per_global_batch=B * T,
-                               clipnorm=1.0, jit=bool(self.spec["jit"]), loss_fn=loss_fn)
+        return make_lm_train_step(model, optimizer, tf.distribute.get_strategy(), clipnorm=1.0,
+                                  jit=bool(self.spec["jit"]), loss_fn=loss_fn)
 
     # -- running ----------------------------------------------------------------------------
     def _run(self, n):

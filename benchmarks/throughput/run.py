@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks.throughput.contenders import BASELINE, CONTENDERS, FP32_OURS, default_config
+from benchmarks.throughput.contenders import CONTENDERS, FP32_OURS, default_config
 from benchmarks.throughput.worker import WorkerProcess
 
 
@@ -87,16 +87,18 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
                 "peak_rss_rise_mb": memory[n]["vm_hwm_mb"] - memory[n]["rss_before_mb"],
                 "warmup_seconds": warm[n],
             }
-        if BASELINE in contenders:
-            # Ratios pair each round's sample with keras-hub's in the same round (adjacent
-            # in time), so slow drifts of the machine's load cancel; median over rounds.
-            base = contenders[BASELINE]
-            for c in contenders.values():
-                c["ratio_vs_keras_hub"] = statistics.median(
-                    a / b for a, b in zip(c["tok_s_rounds"], base["tok_s_rounds"]))
-                c["cpu_ratio_vs_keras_hub"] = base["cpu_seconds_per_step"] / c["cpu_seconds_per_step"]
         ours = [n for n in names if CONTENDERS[n]["kind"] == "ours"]
         best = max(ours, key=lambda n: contenders[n]["tok_s"])
+        theirs = [n for n in names if CONTENDERS[n]["kind"] == "fit"]
+        baseline = max(theirs, key=lambda n: contenders[n]["tok_s"]) if theirs else None
+        if baseline:
+            # Ratios pair each round's sample with the baseline's in the same round (adjacent
+            # in time), so slow drifts of the machine's load cancel; median over rounds.
+            for c in contenders.values():
+                c["ratio_vs_keras_hub"] = _paired_ratio(c, contenders[baseline])
+                c["cpu_ratio_vs_keras_hub"] = (contenders[baseline]["cpu_seconds_per_step"]
+                                               / c["cpu_seconds_per_step"])
+        like_for_like = _like_for_like(contenders, ours, theirs)
 
         # Quality: the float32 zoo step vs the fastest zoo contender, same init and batches.
         quality = {}
@@ -135,7 +137,8 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
         "params": setup[names[0]]["params"],
         "peak_flops": peak,
         "contenders": contenders,
-        "baseline": BASELINE,
+        "baseline": baseline,
+        "like_for_like": like_for_like,
         "fp32_ours": FP32_OURS,
         "best": best,
         "quality": quality,
@@ -145,6 +148,23 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
         "bf16_instructions": _cpu_bf16(),
         "wall_seconds": time.perf_counter() - t_start,
     }
+
+
+def _paired_ratio(c, base):
+    return statistics.median(a / b for a, b in zip(c["tok_s_rounds"], base["tok_s_rounds"]))
+
+
+def _like_for_like(contenders, ours, theirs):
+    """Per precision that both sides ran: zoo's fastest vs keras-hub's fastest in it."""
+    out = {}
+    for precision in sorted({contenders[n]["precision"] for n in ours + theirs}):
+        zoo = [n for n in ours if contenders[n]["precision"] == precision]
+        kh = [n for n in theirs if contenders[n]["precision"] == precision]
+        if zoo and kh:
+            z = max(zoo, key=lambda n: contenders[n]["tok_s"])
+            k = max(kh, key=lambda n: contenders[n]["tok_s"])
+            out[precision] = {"zoo": z, "keras_hub": k, "ratio": _paired_ratio(contenders[z], contenders[k])}
+    return out
 
 
 def _cpu_bf16():

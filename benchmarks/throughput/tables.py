@@ -24,13 +24,13 @@ def format_tables(result):
         f"fp32 {p['fp32'] / 1e9:.0f} GFLOP/s, bf16 {p['bf16'] / 1e9:.0f} GFLOP/s"
         f"{'' if result.get('bf16_instructions') else ' (no bf16 instructions: auto = float32)'}.",
         "",
-        "| contender | precision | XLA | loss | tok/s (median, range) | × keras-hub | CPU s/step "
-        "(× keras-hub) | MFU fp32 / bf16 | peak RSS MB (rise) |",
+        "| contender | precision | XLA | loss | tok/s (median, range) | × fastest keras-hub | CPU s/step "
+        "(× fastest keras-hub) | MFU fp32 / bf16 | peak RSS MB (rise) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in sorted(c, key=lambda n: list(CONTENDERS).index(n) if n in CONTENDERS else len(CONTENDERS)):
         r = c[name]
-        star = " **(best)**" if name == result["best"] else ""
+        star = " **(best)**" if name == result["best"] else " **(baseline)**" if name == result.get("baseline") else ""
         lines.append(
             f"| {r['label']}{star} | {r['precision']} | {'on' if r['jit'] else 'off'} | {r['loss']} | "
             f"{r['tok_s']:,.0f} ({r['tok_s_min']:,.0f}–{r['tok_s_max']:,.0f}) | "
@@ -39,6 +39,11 @@ def format_tables(result):
             f"{100 * r['mfu_fp32']:.0f}% / {100 * r['mfu_bf16']:.0f}% | "
             f"{r['peak_rss_mb']:,.0f} ({r['peak_rss_rise_mb']:+,.0f}) |")
     lines.append("")
+    lfl = result.get("like_for_like") or {}
+    if lfl:
+        lines += ["Like for like, zoo's fastest against keras-hub's fastest in the same precision: " + "; ".join(
+            f"{p}: {c[v['zoo']]['label']} {v['ratio']:.2f}× {c[v['keras_hub']]['label']}"
+            for p, v in lfl.items()) + ".", ""]
     q = result.get("quality") or {}
     if q:
         lines += ["| quality run (same init, same batches) | tokens | train s | val loss (fp32 eval) |",

@@ -45,7 +45,6 @@ import hashlib
 import importlib.resources
 import importlib.util
 import json
-import math
 import os
 from dataclasses import dataclass
 
@@ -289,17 +288,40 @@ def _load(corpus) -> _Loaded:
 
 
 def load_split(corpus, split) -> list[Document]:
-    """Documents of one split, sorted by name."""
+    """Documents of one split, sorted by name.
+
+    Args:
+        corpus: a registered name ("shakespeare", "kjv"), a file, a directory (every
+            `*.txt` below it), a glob, or a list of those (see the module doc).
+        split: "train", "validation" or "test".
+
+    Returns:
+        A list of `Document`s (name, text, source).
+    """
     _check_split(split, corpus)
     return list(_load(corpus).get(split))
 
 
 def load_text(corpus, split) -> str:
-    """The split's documents (sorted by name) joined with blank lines."""
+    """The split's documents (sorted by name) joined with blank lines.
+
+    Args:
+        corpus: a corpus, as for `load_split`.
+        split: "train", "validation" or "test".
+    """
     return "\n\n".join(d.text for d in load_split(corpus, split))
 
 
 def split_manifest(corpus) -> dict:
+    """What a corpus's splits hold, for run records.
+
+    Args:
+        corpus: a corpus, as for `load_split`.
+
+    Returns:
+        A dict: corpus (the name, or the list of specs), rule (how it was split), the
+        document names of each split under its name, and bytes (UTF-8 bytes per split).
+    """
     loaded = _load(corpus)
     manifest = {"corpus": corpus if isinstance(corpus, str) else list(_specs(corpus)), "rule": loaded.rule}
     for s in SPLITS:
@@ -309,7 +331,12 @@ def split_manifest(corpus) -> dict:
 
 
 def data_hash(corpus, split=None) -> str:
-    """sha256 (first 16 hex chars) over split names, document names and bytes."""
+    """sha256 (first 16 hex chars) over split names, document names and bytes.
+
+    Args:
+        corpus: a corpus, as for `load_split`.
+        split: hash only this split (None: all three).
+    """
     loaded = _load(corpus)
     if split is not None:
         _check_split(split, corpus)

@@ -131,10 +131,20 @@ def _folio_stem(play: str) -> str:
 
 
 def play_genre(play_name) -> str:
+    """The genre of a play in the First Folio's catalogue.
+
+    Args:
+        play_name: a play name as 'hamlet', 'hamlet_gut', 'hamlet_gut_f' or
+            'hamlet_gut_f.txt' (a leading directory is ignored).
+
+    Returns:
+        "comedy", "history" or "tragedy".
+    """
     return GENRE_OF[_modern_stem(play_name)]
 
 
 def folio_plays() -> list[str]:
+    """The First Folio (`*_gut_f`) stems that have a modern-spelling counterpart, sorted."""
     return sorted(FOLIO_TO_MODERN)
 
 
@@ -209,7 +219,11 @@ def _aligned(folio_stem: str) -> tuple:
 
 
 def aligned_pairs(play) -> list[tuple[str, str]]:
-    """(folio_line, modern_line) pairs of one play, in play order."""
+    """(folio_line, modern_line) pairs of one play, in play order.
+
+    Args:
+        play: a play with a First Folio text, named as for `play_genre`.
+    """
     return list(_aligned(_folio_stem(play)))
 
 
@@ -219,7 +233,11 @@ def _check_split(split):
 
 
 def folio_pairs(split) -> list[tuple[str, str, str]]:
-    """(folio, modern, folio play stem) for every play of FOLIO_SPLIT[split]."""
+    """(folio, modern, folio play stem) for every play of FOLIO_SPLIT[split].
+
+    Args:
+        split: "train", "validation" or "test".
+    """
     _check_split(split)
     return [(a, b, play) for play in FOLIO_SPLIT[split] for a, b in _aligned(play)]
 
@@ -235,6 +253,11 @@ def genre_passages(split, passage_lines=8, source="modern") -> list[tuple[str, s
     A passage is `passage_lines` consecutive non-empty lines (trailing space stripped) of the
     modern or folio text; the title line and lines naming a genre (tragedy, comedy, history,
     finis, in any spelling) are dropped first so labels do not leak; a short tail is dropped.
+
+    Args:
+        split: "train", "validation" or "test".
+        passage_lines: lines per passage (>= 1).
+        source: "modern" (the `*_gut` text) or "folio" (the First Folio `*_gut_f` text).
     """
     _check_split(split)
     if source not in ("modern", "folio"):

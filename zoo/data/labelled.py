@@ -57,11 +57,26 @@ def _user_split(task, split, objective):
 
 
 def task_objective(task):
-    """The objective a data.task fits, or None for user files (either)."""
+    """The objective a data.task fits, or None for user files (either).
+
+    Args:
+        task: a data.task value: a built-in task name ("genre", "folio") or a path.
+
+    Returns:
+        "classification", "seq2seq", or None when `task` is not a built-in task.
+    """
     return BUILTIN.get(task)
 
 
 def check_task(task, objective, source="<recipe>"):
+    """Raise a ZooError unless `task` is a built-in task of `objective` or an existing path.
+
+    Args:
+        task: the recipe's data.task (None: not set, an error).
+        objective: "classification" or "seq2seq".
+        source: where the setting came from, to start error messages with (e.g. the
+            recipe's path).
+    """
     if task is None:
         if objective == "seq2seq":
             raise ZooError(f"{source}: a seq2seq recipe needs targets: set data.task to 'folio' or "
@@ -82,7 +97,19 @@ def check_task(task, objective, source="<recipe>"):
 
 def load_examples(task, split, objective, passage_lines=8):
     """(examples, labels): examples are (input, target) pairs; for classification the
-    target is a class index and `labels` the sorted class names (None for seq2seq)."""
+    target is a class index and `labels` the sorted class names (None for seq2seq).
+
+    Args:
+        task: "genre", "folio", a `.tsv` file, or a directory of train/validation/test `.tsv`
+            files (checked with `check_task`).
+        split: "train", "validation" or "test".
+        objective: "classification" or "seq2seq".
+        passage_lines: lines per passage of the built-in "genre" task.
+
+    Returns:
+        (examples, labels). For user classification files the labels are the sorted
+        labels seen in train; a label of `split` not seen there raises a ZooError.
+    """
     check_task(task, objective)
     if task == "genre":
         from zoo.data.folio import GENRES, genre_passages

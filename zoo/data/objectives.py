@@ -43,7 +43,14 @@ from zoo.errors import ZooError
 
 
 def special_ids(tokenizer):
-    """Ids that are never text: the tokenizer's specials and (byte tokenizer) every id >= 256."""
+    """Ids that are never text: the tokenizer's specials and (byte tokenizer) every id >= 256.
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+
+    Returns:
+        A set of int ids.
+    """
     ids = set(int(i) for i in getattr(tokenizer, "special_token_ids", []) or [])
     if type(tokenizer).__name__ == "ZooByteTokenizer":
         ids.update(range(256, tokenizer.vocabulary_size()))
@@ -51,7 +58,14 @@ def special_ids(tokenizer):
 
 
 def ordinary_ids(tokenizer):
-    """Ids a random replacement may take: bytes for the byte tokenizer, else non-special ids."""
+    """Ids a random replacement may take: bytes for the byte tokenizer, else non-special ids.
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+
+    Returns:
+        An int32 numpy array of ids.
+    """
     if type(tokenizer).__name__ == "ZooByteTokenizer":
         return np.arange(256, dtype=np.int32)
     special = special_ids(tokenizer)
@@ -59,6 +73,15 @@ def ordinary_ids(tokenizer):
 
 
 def sentinel_ids(tokenizer):
+    """The ids of the tokenizer's span-corruption sentinels `<extra_id_0>`, `<extra_id_1>`, ...
+
+    Args:
+        tokenizer: a tokenizer with a `sentinel_id(i)` method (`ZooByteTokenizer`); any
+            other raises a ZooError.
+
+    Returns:
+        A list of int ids, in sentinel order.
+    """
     if hasattr(tokenizer, "sentinel_id"):
         ids, i = [], 0
         while True:
@@ -72,6 +95,15 @@ def sentinel_ids(tokenizer):
 
 
 def encode_text(tokenizer, text):
+    """Token ids of one string (the byte tokenizer in numpy, without a TensorFlow call).
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+        text: the string to tokenize.
+
+    Returns:
+        An int32 numpy array of ids (no start or end token added).
+    """
     if type(tokenizer).__name__ == "ZooByteTokenizer":
         return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.int32)
     from zoo.data.tokenizers import encode
@@ -81,7 +113,15 @@ def encode_text(tokenizer, text):
 
 def decode_many(tokenizer, rows):
     """Texts of many id lists; the byte tokenizer is decoded in Python (no TF call per row),
-    to the same text as its detokenize (which, as keras-hub's ByteTokenizer, drops id 0)."""
+    to the same text as its detokenize (which, as keras-hub's ByteTokenizer, drops id 0).
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+        rows: an iterable of token-id sequences.
+
+    Returns:
+        A list of strings, one per row (invalid UTF-8 becomes U+FFFD).
+    """
     if type(tokenizer).__name__ == "ZooByteTokenizer":
         return [bytes(int(t) for t in r if 0 < int(t) < 256).decode("utf-8", "replace") for r in rows]
     from zoo.data.tokenizers import decode
@@ -90,6 +130,15 @@ def decode_many(tokenizer, rows):
 
 
 def encode_many(tokenizer, texts):
+    """Token ids of many strings (other tokenizers than bytes: 4096 strings per TF call).
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+        texts: a sequence of strings.
+
+    Returns:
+        A list of int32 numpy arrays, one per text.
+    """
     if type(tokenizer).__name__ == "ZooByteTokenizer":
         return [encode_text(tokenizer, t) for t in texts]
     import tensorflow as tf
@@ -107,7 +156,21 @@ def encode_many(tokenizer, texts):
 def mlm_mask(token_ids, selectable, rng, mask_id, rate=0.15, mask_token_rate=0.8,
              random_token_rate=0.1, random_ids=None, max_predictions=None):
     """BERT masking of a batch (see the module doc). Returns a dict of numpy arrays:
-    token_ids (corrupted copy), mask_positions, mask_ids, mask_weights ([B, K])."""
+    token_ids (corrupted copy), mask_positions, mask_ids, mask_weights ([B, K]).
+
+    Args:
+        token_ids: int [B, T] token ids.
+        selectable: bool [B, T]: the positions that may be selected (real text).
+        rng: a `numpy.random.Generator` drawing the selection and replacements.
+        mask_id: the `<mask>` token id.
+        rate: share of each row's selectable tokens to select (at least 1 per row).
+        mask_token_rate: share of the selected tokens replaced by `mask_id`.
+        random_token_rate: share of the selected tokens replaced by a random id from
+            `random_ids` (the rest stay unchanged).
+        random_ids: the ids a random replacement may take (None: the bytes 0..255).
+        max_predictions: K, the selected positions per row (None: round(rate · T), at least 1);
+            rows select at most K tokens.
+    """
     token_ids = np.asarray(token_ids, np.int32)
     selectable = np.asarray(selectable, bool)
     B, T = token_ids.shape
@@ -142,7 +205,17 @@ def mlm_mask(token_ids, selectable, rng, mask_id, rate=0.15, mask_token_rate=0.8
 
 
 class LineCorpus:
-    """A corpus split as works of encoded lines (non-empty lines, each ending in a newline)."""
+    """A corpus split as works of encoded lines (non-empty lines, each ending in a newline).
+
+    Documents with fewer than 2 such lines are left out; `works` is a list (one per
+    document) of lists of int32 id arrays, `p` each work's share of all lines (the chance
+    a pair is drawn from it).
+
+    Args:
+        corpus: a corpus for `zoo.data.corpora.load_split`.
+        split: "train", "validation" or "test".
+        tokenizer: the keras-hub tokenizer that encodes the lines.
+    """
 
     def __init__(self, corpus, split, tokenizer):
         from zoo.data import corpora
@@ -162,6 +235,18 @@ class LineCorpus:
 
 @functools.lru_cache(maxsize=8)
 def line_corpus(corpus, split, tokenizer_key, tokenizer):
+    """A cached `LineCorpus` (the 8 most recently used are kept).
+
+    Args:
+        corpus: a corpus for `zoo.data.corpora.load_split`, hashable (e.g. its name as a str).
+        split: "train", "validation" or "test".
+        tokenizer_key: a hashable key naming the tokenizer, part of the cache key (callers
+            pass (class name, vocabulary size)).
+        tokenizer: the keras-hub tokenizer that encodes the lines.
+
+    Returns:
+        The split's `LineCorpus`.
+    """
     return LineCorpus(corpus, split, tokenizer)
 
 
@@ -177,7 +262,21 @@ def _take_lines(work, start, budget):
 
 def nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, pad_id):
     """A batch of packed sentence pairs: token_ids, segment_ids, padding_mask, nsp_labels,
-    and `selectable` (the text positions MLM may pick)."""
+    and `selectable` (the text positions MLM may pick).
+
+    Args:
+        lines: the `LineCorpus` to draw pairs from.
+        batch_size: pairs per batch.
+        sequence_length: tokens per packed row (>= 5: `<cls> A <sep> B <sep>`).
+        rng: a `numpy.random.Generator` drawing the pairs and labels.
+        cls_id: id of the token that starts a row.
+        sep_id: id of the token after each segment.
+        pad_id: id of the padding.
+
+    Returns:
+        A dict of numpy arrays: token_ids, segment_ids [B, T] int32, padding_mask,
+        selectable [B, T] bool and nsp_labels [B] int32 (1: B follows A).
+    """
     T = sequence_length
     budget = T - 3
     if budget < 2:
@@ -220,7 +319,19 @@ def nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, pad_id):
 
 def nsp_pair_texts(tokenizer, lines, batch_size, sequence_length, rng):
     """The (A, B) texts and labels of the pairs `mlm_nsp_batch` builds from the same rng
-    state (it draws the pairs first, then the masks): what a non-neural NSP baseline reads."""
+    state (it draws the pairs first, then the masks): what a non-neural NSP baseline reads.
+
+    Args:
+        tokenizer: the keras-hub tokenizer (its cls / sep / pad ids frame the pairs, see
+            `boundary_ids`).
+        lines: the `LineCorpus` to draw pairs from.
+        batch_size: pairs to draw.
+        sequence_length: tokens per packed row, as `nsp_batch`.
+        rng: a `numpy.random.Generator`, advanced as `nsp_batch` advances it.
+
+    Returns:
+        (pairs, labels): a list of (A text, B text) and a list of int labels (1: B follows A).
+    """
     cls_id, sep_id = boundary_ids(tokenizer)
     b = nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, tokenizer.pad_token_id)
     seg, text = b["segment_ids"], b["selectable"]
@@ -249,7 +360,20 @@ def boundary_ids(tokenizer, bert=True):
 
 
 def mlm_nsp_batch(lines, batch_size, sequence_length, rng, tokenizer, rate=0.15):
-    """NSP pairs with BERT masking applied: the model inputs plus mlm and nsp labels."""
+    """NSP pairs with BERT masking applied: the model inputs plus mlm and nsp labels.
+
+    Args:
+        lines: the `LineCorpus` to draw pairs from.
+        batch_size: pairs per batch.
+        sequence_length: tokens per packed row (>= 5).
+        rng: a `numpy.random.Generator`: the pairs are drawn first, then the masks.
+        tokenizer: the keras-hub tokenizer (framing, pad, mask and special ids).
+        rate: MLM selection rate (see `mlm_mask`).
+
+    Returns:
+        A dict of numpy arrays: token_ids, segment_ids, padding_mask (the model inputs),
+        mask_positions, mask_ids, mask_weights (MLM labels) and nsp_labels.
+    """
     cls_id, sep_id = boundary_ids(tokenizer)
     pairs = nsp_batch(lines, batch_size, sequence_length, rng, cls_id, sep_id, tokenizer.pad_token_id)
     special = special_ids(tokenizer)
@@ -272,6 +396,17 @@ def _random_segmentation(num_items, num_segments, rng):
 
 
 def span_counts(length, noise_density=0.15, mean_span_length=3.0, max_spans=None):
+    """Noise tokens and noise spans of one span-corrupted sequence of `length` raw tokens.
+
+    Args:
+        length: raw tokens in the sequence (>= 2).
+        noise_density: share of the tokens to corrupt (rounded; at least 1, at most length - 1).
+        mean_span_length: mean length of a noise span.
+        max_spans: at most this many spans (the sentinels available; None or 0: no limit).
+
+    Returns:
+        (num_noise, num_spans), with 1 <= num_spans <= min(num_noise, length - num_noise).
+    """
     num_noise = int(round(length * noise_density))
     num_noise = min(max(num_noise, 1), length - 1)
     num_spans = max(1, int(round(num_noise / mean_span_length)))
@@ -284,7 +419,14 @@ def span_counts(length, noise_density=0.15, mean_span_length=3.0, max_spans=None
 def span_lengths(sequence_length, noise_density=0.15, mean_span_length=3.0, max_spans=None):
     """(raw tokens, target tokens) for an encoder input of `sequence_length` tokens: the
     longest raw length whose corrupted input (kept tokens + one sentinel per span + end)
-    fits, and the matching target length (sentinels + noise + end)."""
+    fits, and the matching target length (sentinels + noise + end).
+
+    Args:
+        sequence_length: tokens of the encoder input, the end token included.
+        noise_density: as `span_counts`.
+        mean_span_length: as `span_counts`.
+        max_spans: as `span_counts`.
+    """
     best = None
     for n in range(2, 4 * sequence_length):
         noise, spans = span_counts(n, noise_density, mean_span_length, max_spans)
@@ -297,7 +439,15 @@ def span_lengths(sequence_length, noise_density=0.15, mean_span_length=3.0, max_
 
 
 def noise_mask(length, rng, noise_density=0.15, mean_span_length=3.0, max_spans=None):
-    """Boolean [length] noise mask: alternating non-noise / noise spans, non-noise first."""
+    """Boolean [length] noise mask: alternating non-noise / noise spans, non-noise first.
+
+    Args:
+        length: raw tokens in the sequence.
+        rng: a `numpy.random.Generator` drawing the span lengths.
+        noise_density: as `span_counts`.
+        mean_span_length: as `span_counts`.
+        max_spans: as `span_counts`.
+    """
     num_noise, num_spans = span_counts(length, noise_density, mean_span_length, max_spans)
     noise = _random_segmentation(num_noise, num_spans, rng)
     keep = _random_segmentation(length - num_noise, num_spans, rng)
@@ -311,7 +461,20 @@ def noise_mask(length, rng, noise_density=0.15, mean_span_length=3.0, max_spans=
 
 
 def span_corrupt(tokens, rng, sentinels, end_id, noise_density=0.15, mean_span_length=3.0):
-    """(inputs, targets) for one raw token sequence, both ending with `end_id`."""
+    """(inputs, targets) for one raw token sequence, both ending with `end_id`.
+
+    Args:
+        tokens: the raw token ids (1-D).
+        rng: a `numpy.random.Generator` drawing the noise mask.
+        sentinels: the sentinel ids (see `sentinel_ids`); their number caps the spans.
+        end_id: the end token id.
+        noise_density: as `span_counts`.
+        mean_span_length: as `span_counts`.
+
+    Returns:
+        Two int32 numpy arrays: the inputs (kept tokens, a sentinel per span) and the
+        targets (each sentinel followed by its span).
+    """
     tokens = np.asarray(tokens, np.int32)
     mask = noise_mask(len(tokens), rng, noise_density, mean_span_length, len(sentinels))
     starts = mask & ~np.concatenate([[False], mask[:-1]])
@@ -329,7 +492,17 @@ def span_corrupt(tokens, rng, sentinels, end_id, noise_density=0.15, mean_span_l
 
 
 def uncorrupt(inputs, targets, sentinels, end_id):
-    """Invert span_corrupt: the original tokens from inputs and targets."""
+    """Invert span_corrupt: the original tokens from inputs and targets.
+
+    Args:
+        inputs: the corrupted input ids (read up to the first `end_id`).
+        targets: the target ids (read up to the first `end_id`).
+        sentinels: the sentinel ids used by `span_corrupt`.
+        end_id: the end token id.
+
+    Returns:
+        The original token ids, a list of ints.
+    """
     pos = {int(s): i for i, s in enumerate(sentinels)}
     spans, current = {}, None
     for t in list(targets):
@@ -353,7 +526,22 @@ def uncorrupt(inputs, targets, sentinels, end_id):
 def span_batch(stream, batch_size, sequence_length, rng, sentinels, end_id, pad_id,
                noise_density=0.15, mean_span_length=3.0):
     """A span-corruption batch from random windows of a token stream. Every example has
-    the same lengths (fixed raw length), so there is no padding."""
+    the same lengths (fixed raw length), so there is no padding.
+
+    Args:
+        stream: the token stream (1-D int array) windows are drawn from.
+        batch_size: examples per batch.
+        sequence_length: encoder input tokens per example, the end token included.
+        rng: a `numpy.random.Generator` drawing the windows and noise masks.
+        sentinels: the sentinel ids (see `sentinel_ids`).
+        end_id: the end token id.
+        pad_id: the pad token id (also T5's decoder start token).
+        noise_density: as `span_counts`.
+        mean_span_length: as `span_counts`.
+
+    Returns:
+        The model inputs and labels of `seq2seq_arrays`.
+    """
     raw, target_len = span_lengths(sequence_length, noise_density, mean_span_length, len(sentinels))
     if len(stream) < raw + 1:
         raise ZooError(f"the split has {len(stream)} tokens, too few for one span-corruption window "
@@ -369,7 +557,18 @@ def span_batch(stream, batch_size, sequence_length, rng, sentinels, end_id, pad_
 
 
 def seq2seq_arrays(enc, tgt, pad_id):
-    """Model inputs for padded encoder ids and target ids (T5: the decoder starts with <pad>)."""
+    """Model inputs for padded encoder ids and target ids (T5: the decoder starts with <pad>).
+
+    Args:
+        enc: int32 [B, S] encoder ids, padded with `pad_id`.
+        tgt: int32 [B, L] target ids, padded with `pad_id`.
+        pad_id: the pad token id (also the decoder start token).
+
+    Returns:
+        A dict of numpy arrays: encoder_token_ids, encoder_padding_mask, decoder_token_ids
+        (the targets shifted right behind `pad_id`), decoder_padding_mask, labels (the
+        targets) and label_weights (1.0 where the target is not padding).
+    """
     dec = np.concatenate([np.full((len(tgt), 1), pad_id, np.int32), tgt[:, :-1]], axis=1)
     weights = (tgt != pad_id).astype(np.float32)
     dec_mask = np.concatenate([np.ones((len(tgt), 1), bool), tgt[:, :-1] != pad_id], axis=1)
@@ -382,7 +581,17 @@ def seq2seq_arrays(enc, tgt, pad_id):
 
 
 def epoch_indices(n, seed, step, batch_size):
-    """Example indices of one step: epochs are seeded permutations, batches consecutive."""
+    """Example indices of one step: epochs are seeded permutations, batches consecutive.
+
+    Args:
+        n: number of examples.
+        seed: the data seed.
+        step: the training step (batch number from 0).
+        batch_size: examples per batch (a batch may run over into the next epoch).
+
+    Returns:
+        A numpy array of `batch_size` indices in [0, n).
+    """
     first = step * batch_size
     out = []
     while len(out) < batch_size:
@@ -395,14 +604,31 @@ def epoch_indices(n, seed, step, batch_size):
 def sample_indices(n, limit, seed):
     """Sorted indices of a fixed seeded sample of `limit` of n examples (all of them when
     limit is None or >= n). Evaluation splits are ordered by play, so a prefix would be one
-    or two plays; a seeded sample spans them all and is the same on every run."""
+    or two plays; a seeded sample spans them all and is the same on every run.
+
+    Args:
+        n: number of examples.
+        limit: sample size (None: all).
+        seed: seed of the sample.
+    """
     if limit is None or limit >= n:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).permutation(n)[:limit])
 
 
 def pack_rows(rows, sequence_length, start_id, end_id, pad_id):
-    """[start] row [end] padded to sequence_length (rows cut to fit)."""
+    """[start] row [end] padded to sequence_length (rows cut to fit).
+
+    Args:
+        rows: token-id sequences (without start and end tokens).
+        sequence_length: tokens per packed row.
+        start_id: id put before each row.
+        end_id: id put after each (cut) row.
+        pad_id: id of the padding.
+
+    Returns:
+        An int32 numpy array [len(rows), sequence_length].
+    """
     out = np.full((len(rows), sequence_length), pad_id, np.int32)
     for b, r in enumerate(rows):
         r = r[: sequence_length - 2]
@@ -411,7 +637,18 @@ def pack_rows(rows, sequence_length, start_id, end_id, pad_id):
 
 
 def pack_targets(rows, length, end_id, pad_id, start_id=None):
-    """Rows (optionally after start_id) ending in end_id, padded/cut to `length`."""
+    """Rows (optionally after start_id) ending in end_id, padded/cut to `length`.
+
+    Args:
+        rows: token-id sequences (without end tokens).
+        length: tokens per packed row (the end token always fits).
+        end_id: id put after each (cut) row.
+        pad_id: id of the padding.
+        start_id: id put before each row (None: none).
+
+    Returns:
+        An int32 numpy array [len(rows), length].
+    """
     out = np.full((len(rows), length), pad_id, np.int32)
     for b, r in enumerate(rows):
         head = [start_id] if start_id is not None else []

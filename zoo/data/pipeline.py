@@ -20,7 +20,19 @@ from zoo.data import corpora
 
 
 def encode_documents(docs, tokenizer):
-    """Token ids for documents, each followed by the end-of-text token."""
+    """Token ids for documents, each followed by the end-of-text token.
+
+    The byte tokenizer reads each document's UTF-8 bytes directly; other tokenizers
+    tokenize it line by line and join the lines with the separator token (the end token
+    if there is none), since subword tokenizers drop newlines.
+
+    Args:
+        docs: `zoo.data.corpora.Document`s (anything with a `text` attribute).
+        tokenizer: a keras-hub tokenizer with an end token.
+
+    Returns:
+        One int32 numpy array of all the documents' ids.
+    """
     end = tokenizer.end_token_id
     pieces = []
     for doc in docs:
@@ -51,7 +63,14 @@ _STREAMS = {}
 
 
 def token_stream(corpus, split, tokenizer):
-    """The whole split as one int32 id array (cached in-process)."""
+    """The whole split as one int32 id array (cached in-process).
+
+    Args:
+        corpus: a corpus for `zoo.data.corpora.load_split` (a registered name, a file, a
+            directory, a glob, or a list of those).
+        split: "train", "validation" or "test".
+        tokenizer: the keras-hub tokenizer (see `encode_documents`).
+    """
     key = (str(corpus), split, type(tokenizer).__name__, tokenizer.vocabulary_size())
     if key not in _STREAMS:
         docs = corpora.load_split(corpus, split)
@@ -60,11 +79,31 @@ def token_stream(corpus, split, tokenizer):
 
 
 def split_bytes(corpus, split):
-    """UTF-8 bytes of a split's text: the denominator of bits per byte."""
+    """UTF-8 bytes of a split's text: the denominator of bits per byte.
+
+    Args:
+        corpus: a corpus for `zoo.data.corpora.load_split`.
+        split: "train", "validation" or "test".
+
+    Returns:
+        The total UTF-8 byte length of the split's documents (an int).
+    """
     return sum(len(d.text.encode("utf-8")) for d in corpora.load_split(corpus, split))
 
 
 def num_windows(num_tokens, sequence_length):
+    """Training windows per epoch in a stream of `num_tokens` tokens (see `train_dataset`).
+
+    One window fewer than fit, so that each epoch's random offset (< sequence_length)
+    keeps every window of `sequence_length + 1` tokens inside the stream.
+
+    Args:
+        num_tokens: length of the token stream.
+        sequence_length: tokens per input window (the window holds one more, the target).
+
+    Returns:
+        The number of windows (< 1 when the stream is too short for one).
+    """
     return (num_tokens - 1) // sequence_length - 1
 
 
@@ -76,6 +115,21 @@ def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps, per
     id: the global sample order is unchanged and cut into per-replica batches (consumed
     by replicas in order), so any number of replicas sees exactly the global batches of
     a single-device run.
+
+    Args:
+        ids: the training token stream (1-D int array, see `token_stream`).
+        sequence_length: tokens per example (each window holds one more for the targets).
+        batch_size: the global batch size.
+        seed: the data seed; with the step, it alone fixes each batch.
+        start_step: the first step to produce (resuming: the restored step).
+        steps: the step to stop before (the run's total steps).
+        per_replica_batch: batch size of each yielded batch under a distribution
+            strategy (None: `batch_size`).
+        num_pipelines: number of input pipelines (workers) the batches are sharded over.
+        pipeline_id: this pipeline's index, in [0, num_pipelines).
+
+    Returns:
+        A prefetched `tf.data.Dataset` of (x, y) int32 batches, y being x shifted by one token.
     """
     n = num_windows(len(ids), sequence_length)
     if n < 1:
@@ -130,6 +184,15 @@ def eval_windows(ids, sequence_length, max_windows=None):
 
     The tail that does not fill a window is padded with weight 0, so every token of the
     split (but the first) is predicted exactly once in a full pass.
+
+    Args:
+        ids: the token stream (1-D int array).
+        sequence_length: tokens predicted per window.
+        max_windows: at most this many windows (None: all).
+
+    Returns:
+        (x, y, weight): int32 inputs and targets and float32 weights (1 for a real
+        token, 0 for padding), each [num_windows, sequence_length].
     """
     T = sequence_length
     starts = window_starts(len(ids), T, max_windows)

@@ -43,12 +43,22 @@ class ZooByteTokenizer(keras_hub.tokenizers.ByteTokenizer):
         super().__init__(**kwargs)
 
     def vocabulary_size(self):
+        """Overrides `ByteTokenizer.vocabulary_size`: 256 bytes + special and sentinel tokens."""
         return BYTE_VOCAB + len(self._specials)
 
     def get_vocabulary(self):
+        """Overrides `ByteTokenizer.get_vocabulary`: one character per byte, then the special tokens."""
         return [chr(i) for i in range(BYTE_VOCAB)] + list(self._specials)
 
     def id_to_token(self, id):
+        """Overrides `ByteTokenizer.id_to_token`, special and sentinel ids included.
+
+        Args:
+            id: a token id in [0, vocabulary_size()).
+
+        Returns:
+            The byte as a one-character string (`chr(id)`) or the special token's string.
+        """
         if 0 <= id < BYTE_VOCAB:
             return chr(id)
         if BYTE_VOCAB <= id < self.vocabulary_size():
@@ -56,6 +66,15 @@ class ZooByteTokenizer(keras_hub.tokenizers.ByteTokenizer):
         raise ValueError(f"token id {id} is outside [0, {self.vocabulary_size()})")
 
     def token_to_id(self, token):
+        """Overrides `ByteTokenizer.token_to_id`, special and sentinel tokens included.
+
+        Args:
+            token: a one-character string with code point < 256, or a special token
+                such as "<pad>" or "<extra_id_0>".
+
+        Returns:
+            The token's id.
+        """
         if token in self._special_index:
             return self._special_index[token]
         if len(token) == 1 and ord(token) < BYTE_VOCAB:
@@ -64,15 +83,38 @@ class ZooByteTokenizer(keras_hub.tokenizers.ByteTokenizer):
 
     # The byte vocabulary is fixed: there are no assets to save or load.
     def save_assets(self, dir_path):
+        """Overrides `Tokenizer.save_assets`: nothing to save.
+
+        Args:
+            dir_path: the preset's assets directory (unused).
+        """
         pass
 
     def load_preset_assets(self, preset):
+        """Overrides `Tokenizer.load_preset_assets`: nothing to load.
+
+        Args:
+            preset: the preset being loaded (unused).
+        """
         pass
 
     def sentinel_id(self, i):
+        """The id of the T5 span-corruption sentinel `<extra_id_{i}>`.
+
+        Args:
+            i: the sentinel's index, in [0, NUM_SENTINELS).
+        """
         return self._special_index[f"<extra_id_{i}>"]
 
     def detokenize(self, inputs):
+        """Overrides `ByteTokenizer.detokenize`: special and sentinel ids are dropped.
+
+        Args:
+            inputs: token ids, a 1-D tensor / list or a batch (dense or ragged).
+
+        Returns:
+            A string tensor: a scalar for 1-D input, one string per row for a batch.
+        """
         # Special ids are not bytes: drop them (keras-hub's version would reject
         # them in Python and wrap them modulo 256 in TF).
         ragged = isinstance(inputs, tf.RaggedTensor)
@@ -118,7 +160,16 @@ WORDPIECE_RESERVED = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def train_wordpiece(text_lines, vocabulary_size, lowercase=False):
-    """Train a WordPiece vocabulary with keras-hub's trainer (tf-text under the hood)."""
+    """Train a WordPiece vocabulary with keras-hub's trainer (tf-text under the hood).
+
+    Args:
+        text_lines: the training text, an iterable of strings.
+        vocabulary_size: the vocabulary's size, reserved tokens included.
+        lowercase: lowercase the text before splitting.
+
+    Returns:
+        A `ZooWordPieceTokenizer` with the trained vocabulary.
+    """
     ds = tf.data.Dataset.from_tensor_slices(list(text_lines))
     vocab = keras_hub.tokenizers.compute_word_piece_vocabulary(
         ds,
@@ -130,7 +181,16 @@ def train_wordpiece(text_lines, vocabulary_size, lowercase=False):
 
 
 def train_sentencepiece(text_lines, vocabulary_size, model_type="unigram"):
-    """Train a SentencePiece model with keras-hub's trainer (the `sentencepiece` package)."""
+    """Train a SentencePiece model with keras-hub's trainer (the `sentencepiece` package).
+
+    Args:
+        text_lines: the training text, an iterable of strings.
+        vocabulary_size: the vocabulary's size.
+        model_type: the SentencePiece model type ("unigram", "bpe", "char" or "word").
+
+    Returns:
+        A `ZooSentencePieceTokenizer` with the trained model proto.
+    """
     ds = tf.data.Dataset.from_tensor_slices(list(text_lines))
     proto = keras_hub.tokenizers.compute_sentence_piece_proto(
         ds,
@@ -150,6 +210,11 @@ TOKENIZERS = {
 def build_tokenizer(kind="byte", corpus_lines=None, vocabulary_size=None):
     """Build a tokenizer by name: 'byte' (default), or train 'wordpiece' / 'sentencepiece'.
 
+    Args:
+        kind: "byte", "wordpiece" or "sentencepiece".
+        corpus_lines: the training text lines; required to train (ignored for "byte").
+        vocabulary_size: the trained vocabulary's size; required to train (ignored for "byte").
+
     >>> build_tokenizer("byte").vocabulary_size()
     288
     """
@@ -168,12 +233,28 @@ def _numpy(x):
 
 
 def encode(tokenizer, text):
-    """Token ids of one string as a Python list (whichever workflow keras-hub picks)."""
+    """Token ids of one string as a Python list (whichever workflow keras-hub picks).
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+        text: the string to tokenize.
+
+    Returns:
+        A list of int token ids (no start or end token added).
+    """
     return [int(t) for t in _numpy(tokenizer.tokenize(text)).tolist()]
 
 
 def decode(tokenizer, ids):
-    """Text of a list of token ids (special tokens dropped by our tokenizers)."""
+    """Text of a list of token ids (special tokens dropped by our tokenizers).
+
+    Args:
+        tokenizer: a keras-hub tokenizer.
+        ids: a sequence of token ids.
+
+    Returns:
+        The decoded string ("" for no ids; invalid UTF-8 becomes U+FFFD).
+    """
     if not len(ids):
         return ""
     out = _numpy(tokenizer.detokenize(tf.constant([int(i) for i in ids], tf.int32)))

@@ -21,6 +21,14 @@ _ENGINES = weakref.WeakKeyDictionary()
 
 
 def engine_for(model):
+    """The cached `DecodeEngine` of a causal LM (created on first use, one per model).
+
+    Args:
+        model: a keras-hub `GPT2CausalLM` or `LlamaCausalLM`.
+
+    Returns:
+        The model's `zoo.generation.engine.DecodeEngine`.
+    """
     from zoo.generation.engine import DecodeEngine
 
     if model not in _ENGINES:
@@ -79,6 +87,30 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
     stream=True yields, per decoding chunk, a list with each prompt's new text piece.
     `stop` is a list of strings: a row ends at the first token that completes one
     (byte tokenizers: single-character stops are exact stop tokens).
+
+    Args:
+        model_or_name: a keras-hub causal LM (gpt-*, llama-*) or T5 seq2seq model, or a
+            registered name / preset path loaded with `zoo.hub.get`.
+        prompts: a prompt string or a non-empty list of non-empty strings. Causal LMs get
+            the start token prepended; for seq2seq models each prompt is the encoder input.
+        max_new_tokens: most new tokens per prompt (a stop token included).
+        sampler: "greedy", "temperature", "top_k", "top_p" or "beam" (aliases accepted,
+            see `zoo.generation.samplers`).
+        temperature: softmax temperature for sampling; 0 means greedy.
+        top_k: keep only the k most likely tokens when sampling (None: no top-k).
+        top_p: keep the smallest set of tokens whose probability reaches top_p (None: no top-p).
+        num_beams: beams per prompt for beam search (> 1 with "greedy" also selects beam search).
+        length_penalty: GNMT length-penalty exponent for beam search (0: no normalisation).
+        seed: seed of the sampling noise; the same seed reproduces the output (None: random).
+        stop: a list of strings, each exactly one token, that end a row; the end token
+            always does.
+        stream: return a generator of per-step pieces instead of the finished texts.
+        return_ids: return (text, new token ids) pairs instead of the texts.
+
+    Returns:
+        A list with each prompt's new text (or (text, ids) pairs with return_ids=True);
+        with stream=True a generator yielding, per step, a list of each prompt's new text
+        piece ("" once it has finished).
     """
     if isinstance(prompts, str):
         prompts = [prompts]
@@ -94,7 +126,7 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
                                  num_beams=num_beams, length_penalty=length_penalty, seed=seed)
     if not hasattr(model, "generate"):
         raise ZooError(f"{type(model).__name__} does not generate text (an encoder or classifier): "
-                       "use a causal LM (gpt-*, llama-*) or an encoder-decoder (t5-*)")
+                       "use a causal LM (gpt-*, llama-*) or an encoder-decoder (t5-*, bart-*)")
     tokenizer = model.preprocessor.tokenizer
     ids = _encode(tokenizer, prompts)
     stop_ids = _stop_ids(tokenizer, stop)
@@ -111,10 +143,19 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
 
 
 def seq2seq_engine_for(model):
-    from zoo.generation.seq2seq import Seq2SeqEngine
+    """The cached decoder of an encoder-decoder model (created on first use, one per model).
+
+    Args:
+        model: a keras-hub Seq2SeqLM (zoo's `ZooT5Seq2SeqLM`, a `BartSeq2SeqLM`, ...).
+
+    Returns:
+        `zoo.generation.seq2seq.seq2seq_engine(model)`: the compiled `Seq2SeqEngine` for
+        T5, the family's own generator where its record names one.
+    """
+    from zoo.generation.seq2seq import seq2seq_engine
 
     if model not in _ENGINES:
-        _ENGINES[model] = Seq2SeqEngine(model)
+        _ENGINES[model] = seq2seq_engine(model)
     return _ENGINES[model]
 
 

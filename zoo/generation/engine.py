@@ -8,7 +8,8 @@ How it works
 * **Families.**  The engine is one core (buckets, cache pieces, loops, samplers,
   beam, streaming) over a per-family adapter that names the backbone's variables
   and does the family's own math: ``zoo.models.gpt.decode.GPT2DecodeAdapter`` and
-  ``zoo.models.llama.decode.LlamaDecodeAdapter`` (``ADAPTERS``).
+  ``zoo.models.llama.decode.LlamaDecodeAdapter``, named by each family's record
+  (``zoo.registry.Family.decode_adapter``; ``decode_adapters()``).
 
 * **Weights.**  The engine keeps references to the keras-hub layers' own
   variables (token / position embeddings, every decoder layer's query / key /
@@ -72,42 +73,58 @@ import tensorflow as tf
 from tensorflow.compiler.tf2xla.python import xla as _xla
 
 from zoo.generation import samplers as S
-from zoo.models.gpt.decode import GPT2DecodeAdapter
-from zoo.models.llama.decode import LlamaDecodeAdapter
 
 _NEG = -1e9
 
 
 def bucket(value, buckets):
     """The smallest bucket >= value, or None: shapes are padded to buckets so that compiled
-    functions are reused across requests."""
+    functions are reused across requests.
+
+    Args:
+        value: the size needed (a batch size or a length).
+        buckets: the allowed sizes, in any order.
+    """
     for b in sorted(buckets):
         if b >= value:
             return b
     return None
 
 
-# The family side of the engine: each adapter names its backbone's variables and does the
-# family's own math (norms, positions, query/score scaling, feed-forward block).
-ADAPTERS = (GPT2DecodeAdapter, LlamaDecodeAdapter)
+def decode_adapters():
+    """The family side of the engine, from each family's record (`zoo.registry.Family`): an
+    adapter names its backbone's variables and does the family's own math (norms,
+    positions, query/score scaling, feed-forward block)."""
+    from zoo.registry import FAMILIES, list_models
+
+    list_models()  # registers the families
+    return [f.decode_adapter() for f in FAMILIES.values() if f.decode_adapter]
 
 
 def adapter_for(backbone):
     """The decode adapter of a keras-hub backbone (matched by class, subclasses included).
 
     Args:
-        backbone: a keras-hub GPT2Backbone or LlamaBackbone (or a subclass).
+        backbone: a keras-hub backbone of a family with a decode adapter (GPT2Backbone,
+            LlamaBackbone, or a subclass).
     """
     names = [c.__name__ for c in type(backbone).__mro__]
-    for adapter in ADAPTERS:
+    adapters = decode_adapters()
+    for adapter in adapters:
         if adapter.backbone_class in names:
             return adapter(backbone)
-    raise ValueError(f"DecodeEngine supports GPT2CausalLM and LlamaCausalLM, got a {type(backbone).__name__}")
+    supported = ", ".join(a.backbone_class for a in adapters)
+    raise ValueError(f"DecodeEngine supports {supported}, got a {type(backbone).__name__}")
 
 
 def stop_tensor(stop_ids):
     """(int32 array of the stop ids padded with -1 to a multiple of 8, set of the ids):
-    a few stop-list lengths share one compiled function."""
+    a few stop-list lengths share one compiled function.
+
+    Args:
+        stop_ids: an iterable of token ids (duplicates are dropped; none gives an array of
+            eight -1s).
+    """
     ids = sorted({int(s) for s in stop_ids})
     n = max(8, -(-len(ids) // 8) * 8)
     return np.array(ids + [-1] * (n - len(ids)), np.int32), set(ids)
@@ -552,6 +569,21 @@ class DecodeEngine:
         the first stop id (which is kept) -- or, with ``stream=True``, a
         generator yielding one list per step: the new token of every prompt,
         ``None`` for prompts that already finished.
+
+        Args:
+            prompts: a non-empty list of non-empty token-id lists (or arrays), ids in
+                [0, vocab_size); the longest prompt + max_new_tokens must fit the context.
+            max_new_tokens: most new tokens per prompt (an int >= 1; the stop token included).
+            sampler: a sampler name (see `zoo.generation.samplers`).
+            temperature: softmax temperature (0: greedy).
+            top_k: keep the k most likely tokens when sampling (None: off).
+            top_p: nucleus mass in (0, 1] when sampling (None: off).
+            num_beams: beams per prompt (> 1: beam search).
+            length_penalty: GNMT length-penalty exponent for beam search.
+            seed: seed of the sampling noise (None: a random seed).
+            stop_ids: an id or ids that end a prompt's output (None or ``()``: none; the
+                engine does not add the end token itself).
+            stream: return a generator of steps (not with beam search).
         """
         prompts, max_new = self._validate(prompts, max_new_tokens)
         mode, params = S.validate_sampling_args(sampler, temperature, top_k, top_p, num_beams, length_penalty)

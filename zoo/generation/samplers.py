@@ -51,7 +51,14 @@ NEG_INF = float("-inf")
 # Argument handling (host side)
 # ----------------------------------------------------------------------------
 def resolve_sampler(name):
-    """Canonical sampler name, or ValueError with a did-you-mean suggestion."""
+    """Canonical sampler name, or ValueError with a did-you-mean suggestion.
+
+    Args:
+        name: a sampler name or alias, any case (e.g. "nucleus" -> "top_p").
+
+    Returns:
+        One of `SAMPLERS`.
+    """
     if not isinstance(name, str):
         raise ValueError(f"sampler must be a string, one of {', '.join(SAMPLERS)}; got {name!r}")
     key = name.strip().lower()
@@ -70,6 +77,19 @@ def validate_sampling_args(sampler, temperature, top_k, top_p, num_beams, length
     (temperature, optionally top-k / top-p) or ``"beam"``.  All sampling
     variants share one compiled function: top-k / top-p are tensors, 0 / 1.0
     meaning "off".
+
+    Args:
+        sampler: a sampler name or alias (see `resolve_sampler`).
+        temperature: softmax temperature (>= 0; 0 means greedy).
+        top_k: keep the k most likely tokens when sampling (int >= 1, or None: off);
+            required by the "top_k" sampler.
+        top_p: nucleus mass, in (0, 1] (None: off); required by the "top_p" sampler.
+        num_beams: beams per prompt (int >= 1); > 1 needs sampler "beam" or "greedy".
+        length_penalty: GNMT length-penalty exponent alpha, for beam search.
+
+    Returns:
+        ``(mode, params)``: ``params`` is ``{}`` for greedy, ``{"temperature", "top_k",
+        "top_p"}`` for sample and ``{"num_beams", "length_penalty"}`` for beam.
     """
     name = resolve_sampler(sampler)
     if temperature is None or not (float(temperature) >= 0.0):
@@ -105,6 +125,12 @@ def greedy(logits):
     Written as a max-reduction plus a min-reduction over the matching indices:
     XLA:CPU vectorises those, unlike the (value, index) variadic reduce that
     tf.argmax lowers to -- about 5x faster on [8, 8192] logits.
+
+    Args:
+        logits: a float tensor [..., V] with a static last dimension.
+
+    Returns:
+        An int32 tensor of the argmax indices, shape ``logits.shape[:-1]``.
     """
     vocab = logits.shape[-1]
     top = tf.reduce_max(logits, axis=-1, keepdims=True)
@@ -113,7 +139,16 @@ def greedy(logits):
 
 
 def gumbel_noise(shape, seed, step):
-    """Stateless Gumbel(0, 1) noise keyed by (seed, step)."""
+    """Stateless Gumbel(0, 1) noise keyed by (seed, step).
+
+    Args:
+        shape: the noise's shape.
+        seed: an integer seed (scalar, cast to int64).
+        step: the decoding step (scalar, cast to int64), so every step draws new noise.
+
+    Returns:
+        A float32 tensor of `shape`.
+    """
     key = tf.stack([tf.cast(seed, tf.int64), tf.cast(step, tf.int64)])
     u = tf.random.stateless_uniform(shape, seed=key, minval=0.0, maxval=1.0, dtype=tf.float32,
                                     alg="philox")
@@ -140,8 +175,15 @@ def _threshold_from_sorted(sorted_logits, top_k, top_p, log_norm):
 def filter_logits(logits, top_k, top_p, cap=TOP_K_CAP):
     """Mask (to -inf) every logit outside the top-k-then-top-p set.
 
-    logits: [B, V] float32; top_k: int32 scalar, 0 = no top-k;
-    top_p: float32 scalar, 1.0 = no top-p.
+    Args:
+        logits: [B, V] float32.
+        top_k: int32 scalar, 0 = no top-k.
+        top_p: float32 scalar, 1.0 = no top-p.
+        cap: static size of the fast path's `tf.math.top_k` (clipped to V); exact results
+            either way, see the module doc.
+
+    Returns:
+        The logits [B, V] with the filtered-out entries set to -inf.
     """
     vocab = logits.shape[-1]
     cap = min(cap, vocab)
@@ -174,7 +216,20 @@ def filter_logits(logits, top_k, top_p, cap=TOP_K_CAP):
 
 
 def select_tokens(logits, mode, temperature=None, top_k=None, top_p=None, seed=None, step=None):
-    """Pick one token per row. mode is a static string (see validate_sampling_args)."""
+    """Pick one token per row. mode is a static string (see validate_sampling_args).
+
+    Args:
+        logits: [B, V] logits.
+        mode: "greedy", "beam" (both take the argmax) or "sample".
+        temperature: float32 scalar tensor, > 0 (sample mode only).
+        top_k: int32 scalar, 0 = no top-k (sample mode only).
+        top_p: float32 scalar, 1.0 = no top-p (sample mode only).
+        seed: int scalar seed of the Gumbel noise (sample mode only).
+        step: the decoding step, keying the noise with `seed` (sample mode only).
+
+    Returns:
+        An int32 tensor [B] of token ids.
+    """
     logits = tf.cast(logits, tf.float32)
     if mode == "greedy" or mode == "beam":
         return greedy(logits)
@@ -184,20 +239,34 @@ def select_tokens(logits, mode, temperature=None, top_k=None, top_p=None, seed=N
 
 
 def gnmt_length_penalty(length, alpha):
-    """GNMT length penalty ((5 + len) / 6) ** alpha (float32)."""
+    """GNMT length penalty ((5 + len) / 6) ** alpha (float32).
+
+    Args:
+        length: generated tokens (any shape, cast to float32).
+        alpha: the exponent (`length_penalty`); 0 gives 1, no normalisation.
+    """
     return tf.pow((5.0 + tf.cast(length, tf.float32)) / 6.0, tf.cast(alpha, tf.float32))
 
 
 def beam_select(logits, scores, lengths, done, num_beams, alpha, stop_ids):
     """One beam-search expansion.
 
-    logits: [N*K, V] for N prompts x K beams; scores: [N, K] summed log-probs
-    (-inf for unused beams); lengths: [N, K] int32 generated tokens so far;
-    done: [N, K] bool.  A finished beam has exactly one continuation (token 0,
-    log-prob 0, length unchanged) so it keeps competing with live beams.
-    Candidates are ranked by ``score / lp(length)`` (GNMT, ``alpha``).
+    A finished beam has exactly one continuation (token 0, log-prob 0, length unchanged)
+    so it keeps competing with live beams. Candidates are ranked by
+    ``score / lp(length)`` (GNMT, ``alpha``).
 
-    Returns (parent [N, K] int32, token [N, K] int32, scores, lengths, done).
+    Args:
+        logits: [N*K, V] for N prompts x K beams.
+        scores: [N, K] summed log-probs (-inf for unused beams).
+        lengths: [N, K] int32 generated tokens so far.
+        done: [N, K] bool, beams that have produced a stop id.
+        num_beams: K, a Python int.
+        alpha: the length-penalty exponent (see `gnmt_length_penalty`).
+        stop_ids: int32 [S] ids that finish a beam (padding entries of -1 match nothing).
+
+    Returns:
+        (parent [N, K] int32, token [N, K] int32, scores, lengths, done): each new beam's
+        parent beam index and token, and its updated score, length and finished flag.
     """
     k = num_beams
     vocab = logits.shape[-1]

@@ -57,12 +57,49 @@ from zoo.generation import samplers as S
 from zoo.generation.engine import _dus, bucket, stop_tensor
 
 
+def seq2seq_engine(model, max_encoder_length=None):
+    """The decoder of an encoder-decoder: its family's own generator when its record names
+    one (`zoo.registry.Family.seq2seq_generator`, e.g. BART's), else zoo's compiled
+    `Seq2SeqEngine` (T5).
+
+    Args:
+        model: a keras-hub Seq2SeqLM.
+        max_encoder_length: encoder tokens per row (inputs are cut to fit); None: the
+            engine's default.
+
+    Returns:
+        An object with `generate_ids(ids, max_new_tokens, ...)` and `max_encoder_length`.
+    """
+    from zoo.registry import FAMILIES, family_of_class
+
+    family = family_of_class(type(getattr(model, "backbone", None)).__name__)
+    make = family and FAMILIES[family].seq2seq_generator
+    if make:
+        return make()(model, max_encoder_length=max_encoder_length)
+    return Seq2SeqEngine(model, max_encoder_length=max_encoder_length)
+
+
 def is_seq2seq(model):
+    """Whether a built model is an encoder-decoder (it has keras-hub's T5 cache methods).
+
+    Args:
+        model: any model object.
+
+    Returns:
+        True if it has `call_encoder` and `call_decoder_with_cache`.
+    """
     return hasattr(model, "call_encoder") and hasattr(model, "call_decoder_with_cache")
 
 
 def is_seq2seq_ref(name):
-    """Whether a registered name or preset directory is an encoder-decoder (no model built)."""
+    """Whether a registered name or preset directory is an encoder-decoder (no model built).
+
+    Args:
+        name: a registered model name, or a keras-hub preset directory (read from its task.json).
+
+    Returns:
+        True for a seq2seq_lm model; False otherwise (unknown names included).
+    """
     import pathlib
 
     if (pathlib.Path(str(name)) / "task.json").is_file():

@@ -5,7 +5,7 @@ recipe has `init_from: <base>`, and training it first trains the base preset if 
 * `<base>-genre`: classify a Shakespeare passage as comedy / history / tragedy (the First
   Folio's catalogue; plays split whole, see `zoo.data.folio.genre_passages`). BERT reads
   the pooled `<cls>` output; decoders read the last token (`zoo.models.tasks`).
-* `t5-nano-folio`: First Folio spelling -> modern spelling, line by line
+* `t5-nano-folio`, `bart-nano-folio`: First Folio spelling -> modern spelling, line by line
   (`zoo.data.folio.folio_pairs`).
 """
 from zoo.models.tasks_spec import classifier_params, classifier_flops
@@ -40,3 +40,4 @@ def register_all():
     _classifier("gpt-nano", description="gpt-nano fine-tuned: play genre (last-token head)")
     _classifier("llama-nano", description="llama-nano fine-tuned: play genre (last-token head)")
     _seq2seq("t5-nano", "folio", "t5-nano fine-tuned: First Folio -> modern spelling")
+    _seq2seq("bart-nano", "folio", "bart-nano fine-tuned: First Folio -> modern spelling")

@@ -18,5 +18,10 @@ LADDER_CONTEXT = 128
 
 
 def ladder_name(family, rung):
-    """The registered name of rung `rung` (1-based into LADDER_SHAPES) of `family`."""
+    """The registered name of a ladder rung.
+
+    Args:
+        family: a decoder family, e.g. "llama".
+        rung: 1-based index into LADDER_SHAPES.
+    """
     return f"{family}-ladder-{rung}"

@@ -1,18 +1,15 @@
-"""keras-hub task pieces the encoder and classifier families share (registered with Keras,
-so presets that use them load through keras-hub's `from_preset`).
+"""The classifier pieces the families share (registered with Keras, so presets that use them
+load through keras-hub's `from_preset`); each family's own classifier class lives in its
+folder (`zoo/models/<family>/classifier.py`) and its record names it.
 
-* `ZooBertMaskedLMPreprocessor`: keras-hub's BERT masked-LM preprocessor, packing
-  `<cls> A <sep> [B <sep>]` with the tokenizer's own cls/sep tokens (keras-hub packs
-  with start/end tokens, which for our byte tokenizer are both `<|endoftext|>`).
 * `ZooTextClassifierPreprocessor`: strings -> packed ids for a classifier; `style="bert"`
   packs `<cls> text <sep>` with segment ids, `style="decoder"` packs
   `<|endoftext|> text <|endoftext|>` without them (decoders read the last real token).
-* `ZooGPT2TextClassifier` / `ZooLlamaTextClassifier`: a decoder backbone with a linear
-  classifier head on the hidden state of the last non-padding token (causal attention:
-  the only position that has seen the whole text).
-* `ZooBertMeanPoolClassifier`: a BERT backbone with a linear head on the masked mean of its
-  outputs (keras-hub's `BertTextClassifier` reads the `<cls>` pooler, which pretraining
-  trains only through NSP; on our byte-level CPU BERTs that route did not learn genre).
+* `DecoderTextClassifier`: a decoder backbone with a linear classifier head on the hidden
+  state of the last non-padding token (causal attention: the only position that has seen
+  the whole text); GPT-2 and Llama subclass it.
+* `init_pooled_classifier`: backbone -> pool -> dropout -> Dense, with keras-hub's layer names.
+* `build_classifier`: the `<base>-genre` classifier of a spec, the class from its family's record.
 
 >>> from zoo.hub import build
 >>> clf = build("gpt-nano-genre")
@@ -26,24 +23,21 @@ from keras import ops
 from zoo.data import tokenizers as _tokenizers  # noqa: F401  (registers the tokenizers)
 from zoo.data.objectives import boundary_ids
 
-_MultiSegmentPacker = keras_hub.layers.MultiSegmentPacker
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class ZooBertMaskedLMPreprocessor(keras_hub.models.BertMaskedLMPreprocessor):
-    """BertMaskedLMPreprocessor packing with the tokenizer's <cls>/<sep> tokens."""
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        cls, sep = boundary_ids(self.tokenizer)
-        self.packer = _MultiSegmentPacker(
-            start_value=cls, end_value=sep, pad_value=self.tokenizer.pad_token_id,
-            truncate=self.truncate, sequence_length=self.sequence_length)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ZooTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor):
-    """Strings (or pairs) -> packed classifier inputs, for BERT-style or decoder backbones."""
+    """Strings (or pairs) -> packed classifier inputs, for BERT-style or decoder backbones.
+
+    Args:
+        tokenizer: the keras-hub tokenizer.
+        sequence_length: length of the packed sequences.
+        truncate: how segments are cut to fit, as keras-hub's `MultiSegmentPacker`
+            ("round_robin" or "waterfall").
+        style: "bert" (`<cls> text <sep>`, with segment ids) or "decoder"
+            (`<|endoftext|> text <|endoftext|>`, token_ids and padding_mask only).
+        **kwargs: passed to `keras_hub.models.TextClassifierPreprocessor`.
+    """
 
     def __init__(self, tokenizer, sequence_length=128, truncate="round_robin", style="bert", **kwargs):
         if style not in ("bert", "decoder"):
@@ -53,14 +47,30 @@ class ZooTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor)
                          **kwargs)
 
     def build(self, input_shape):
+        """Overrides `TextClassifierPreprocessor.build`: the packer frames with `style`'s boundary ids.
+
+        Args:
+            input_shape: the input shape Keras passes to `build` (forwarded to the parent).
+        """
         super().build(input_shape)
         tok = self.tokenizer
         start, end = boundary_ids(tok, bert=self.style == "bert")
-        self.packer = _MultiSegmentPacker(start_value=start, end_value=end,
+        self.packer = keras_hub.layers.MultiSegmentPacker(start_value=start, end_value=end,
                                           pad_value=tok.pad_token_id, truncate=self.truncate,
                                           sequence_length=self.sequence_length)
 
     def call(self, x, y=None, sample_weight=None):
+        """Overrides `TextClassifierPreprocessor.call`; the decoder style drops `segment_ids`.
+
+        Args:
+            x: strings, or a tuple of string tensors for segment pairs.
+            y: labels (optional), passed through.
+            sample_weight: sample weights (optional), passed through.
+
+        Returns:
+            `x` packed as a dict (token_ids, padding_mask and, for style "bert",
+            segment_ids), with `y` and `sample_weight` as `keras.utils.pack_x_y_sample_weight`.
+        """
         out = super().call(x, y, sample_weight)
         if self.style == "bert":
             return out
@@ -69,29 +79,39 @@ class ZooTextClassifierPreprocessor(keras_hub.models.TextClassifierPreprocessor)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def get_config(self):
+        """Overrides `TextClassifierPreprocessor.get_config`, adding `style`."""
         return {**super().get_config(), "style": self.style}
 
 
-def _last_token(outputs, padding_mask):
-    """Hidden state of the last non-padding token (a decoder backbone's [B, T, D] output)."""
+def last_token(outputs, padding_mask):
+    """Hidden state of the last non-padding token (a decoder backbone's [B, T, D] output).
+
+    Args:
+        outputs: the backbone's [B, T, D] output.
+        padding_mask: [B, T], 1 for real tokens.
+    """
     mask = ops.cast(padding_mask, "int32")
     last = ops.maximum(ops.sum(mask, axis=1) - 1, 0)
     pooled = ops.take_along_axis(outputs, ops.expand_dims(ops.expand_dims(last, -1), -1), axis=1)
     return ops.squeeze(pooled, axis=1)
 
 
-def _masked_mean(outputs, padding_mask):
-    """Mean of a BERT backbone's `sequence_output` over the non-padding tokens."""
-    hidden = outputs["sequence_output"]
-    mask = ops.expand_dims(ops.cast(padding_mask, hidden.dtype), -1)
-    return ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
-
-
-def _init_pooled_classifier(task, backbone, num_classes, preprocessor, activation, dropout, pool,
+def init_pooled_classifier(task, backbone, num_classes, preprocessor, activation, dropout, pool,
                             **kwargs):
     """Build `task` as backbone -> pool(outputs, padding_mask) -> dropout -> Dense(num_classes),
-    with keras-hub's classifier layer names and config attributes (what both our classifier
-    tasks share; they differ only in `pool`)."""
+    with keras-hub's classifier layer names and config attributes (what every family's
+    classifier shares; they differ only in `pool`).
+
+    Args:
+        task: the TextClassifier being initialised (its `__init__` calls this).
+        backbone: the keras-hub backbone.
+        num_classes: number of labels.
+        preprocessor: the classifier's preprocessor (or None).
+        activation: activation of the logits layer (None: logits).
+        dropout: dropout on the pooled vector.
+        pool: (backbone outputs, padding_mask) -> [B, D].
+        **kwargs: passed to `keras_hub.models.TextClassifier.__init__`.
+    """
     # === Layers ===
     task.backbone = backbone
     task.preprocessor = preprocessor
@@ -111,15 +131,18 @@ def _init_pooled_classifier(task, backbone, num_classes, preprocessor, activatio
     task.dropout = dropout
 
 
-class _DecoderTextClassifier(keras_hub.models.TextClassifier):
+class DecoderTextClassifier(keras_hub.models.TextClassifier):
     """Decoder backbone + dropout + Dense(num_classes) on the last non-padding token."""
+
+    packing = "decoder"  # ZooTextClassifierPreprocessor style: <|endoftext|> text <|endoftext|>
 
     def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.0,
                  **kwargs):
-        _init_pooled_classifier(self, backbone, num_classes, preprocessor, activation, dropout,
-                                _last_token, **kwargs)
+        init_pooled_classifier(self, backbone, num_classes, preprocessor, activation, dropout,
+                                last_token, **kwargs)
 
     def get_config(self):
+        """Overrides `TextClassifier.get_config`, adding num_classes, activation and dropout."""
         config = super().get_config()
         config.update({"num_classes": self.num_classes,
                        "activation": keras.activations.serialize(self.activation),
@@ -127,64 +150,27 @@ class _DecoderTextClassifier(keras_hub.models.TextClassifier):
         return config
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class ZooGPT2TextClassifier(_DecoderTextClassifier):
-    backbone_cls = keras_hub.models.GPT2Backbone
-    preprocessor_cls = ZooTextClassifierPreprocessor
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class ZooLlamaTextClassifier(_DecoderTextClassifier):
-    backbone_cls = keras_hub.models.LlamaBackbone
-    preprocessor_cls = ZooTextClassifierPreprocessor
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class ZooBertMeanPoolClassifier(keras_hub.models.BertTextClassifier):
-    """BertBackbone + masked mean of `sequence_output` + dropout + Dense(num_classes).
-
-    A subclass of keras-hub's `BertTextClassifier` (same config, same layer names, another
-    pooling) so that `TextClassifier.from_preset` loads it from `task.json` whichever of the
-    two keras-hub's class lookup finds first (it scans a set, so the order varies by process).
+def build_classifier(spec, tokenizer, sequence_length=None):
+    """A fine-tunable classifier for a `text_classifier` spec (config has `num_classes`).
 
     Args:
-        backbone: a `keras_hub.models.BertBackbone`.
-        num_classes: number of labels.
-        preprocessor: a text classifier preprocessor packing `<cls> text <sep>` with
-            segment ids (`ZooTextClassifierPreprocessor(style="bert")`).
-        activation: activation of the logits layer (None: logits).
-        dropout: dropout on the pooled vector.
+        spec: a registered `<base>-genre`-style spec (`base` names the pretrained model).
+        tokenizer: the tokenizer the classifier's preprocessor packs with.
+        sequence_length: the preprocessor's length (default the spec's maximum).
 
-    >>> from zoo.hub import build
-    >>> build("bert-nano-genre").predict(["To be, or not to be"], verbose=0).shape
-    (1, 3)
+    Returns:
+        The family's classifier task (e.g. `ZooGPT2TextClassifier`) over a freshly built
+        backbone of the base model, with a `ZooTextClassifierPreprocessor`.
     """
-
-    backbone_cls = keras_hub.models.BertBackbone
-    preprocessor_cls = ZooTextClassifierPreprocessor
-
-    def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.1,
-                 **kwargs):
-        # BertTextClassifier.__init__ builds the <cls> graph: skip it, build this one
-        # (BertTextClassifier.get_config serialises the same num_classes/activation/dropout).
-        _init_pooled_classifier(self, backbone, num_classes, preprocessor, activation, dropout,
-                                _masked_mean, **kwargs)
-
-
-# The classifier task of each family a `<base>-genre` model can be built on.
-CLASSIFIERS = {"bert": ZooBertMeanPoolClassifier, "gpt": ZooGPT2TextClassifier, "llama": ZooLlamaTextClassifier}
-
-
-def build_classifier(spec, tokenizer, sequence_length=None):
-    """A fine-tunable classifier for a `text_classifier` spec (config has `num_classes`)."""
     from zoo.registry import get_spec
 
     base = get_spec(spec.base)
     backbone = base.build(base, tokenizer, sequence_length).backbone
     n = spec.config["num_classes"]
     length = sequence_length or spec.max_sequence_length
-    task = CLASSIFIERS[base.family]
-    style = "bert" if task is ZooBertMeanPoolClassifier else "decoder"
-    pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style=style)
+    from zoo.registry import get_family
+
+    task = get_family(base.family).classifier()  # the family's record names its classifier
+    pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style=task.packing)
     return task(backbone=backbone, num_classes=n, preprocessor=pre,
                 dropout=spec.config.get("classifier_dropout", 0.1))

@@ -4,15 +4,23 @@
 
 def _backbone_params(base, vocab, max_sequence_length):
     """Parameters of the base model's backbone alone (no LM / MLM head)."""
-    total, non_embedding = base.count_params(base.config, vocab, max_sequence_length)
-    if base.family == "bert":
-        from zoo.models.bert.builder import bert_backbone_params
+    from zoo.registry import get_family
 
-        return bert_backbone_params(base.config, vocab, max_sequence_length)
-    return total, non_embedding  # GPT-2 / Llama: the head is the (tied or own) embedding
+    count = get_family(base.family).backbone_params or base.count_params  # decoders: the head is the embedding
+    return count(base.config, vocab, max_sequence_length)
 
 
 def classifier_params(base):
+    """A `count_params` function for a classifier fine-tuned from `base`.
+
+    Args:
+        base: the base model's `zoo.registry.ModelSpec`.
+
+    Returns:
+        (config, vocab, max_sequence_length) -> (total, non-embedding) parameters: the
+        base's backbone plus the Dense(num_classes) head (`config` is the classifier's,
+        with hidden_dim and num_classes).
+    """
     def count(config, vocab, max_sequence_length):
         total, non_embedding = _backbone_params(base, vocab, max_sequence_length)
         head = config["hidden_dim"] * config["num_classes"] + config["num_classes"]
@@ -22,7 +30,14 @@ def classifier_params(base):
 
 def classifier_flops(base):
     """The base model's forward FLOPs per token, with the vocabulary head replaced by the
-    classifier head (run once per sequence: negligible)."""
+    classifier head (run once per sequence: negligible).
+
+    Args:
+        base: the base model's `zoo.registry.ModelSpec`.
+
+    Returns:
+        A `flops(spec, vocab, context)` function for the classifier's spec.
+    """
     from zoo.models.common import forward_flops_per_token
 
     def flops(spec, vocab, context):
@@ -33,6 +48,13 @@ def classifier_flops(base):
 
 
 def build_classifier_lazy(spec, tokenizer, sequence_length=None):
+    """`zoo.models.tasks.build_classifier`, imported on first call (it imports keras-hub).
+
+    Args:
+        spec: the classifier's `zoo.registry.ModelSpec`.
+        tokenizer: the tokenizer the classifier's preprocessor packs with.
+        sequence_length: the preprocessor's length (None: the spec's maximum).
+    """
     from zoo.models.tasks import build_classifier
 
     return build_classifier(spec, tokenizer, sequence_length)

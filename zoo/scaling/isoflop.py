@@ -37,7 +37,12 @@ __all__ = ["compute_optimal_n", "fit_parabola", "profiles", "fit_isoflop", "fit_
 
 
 def compute_optimal_n(fit: Mapping, C: float) -> float:
-    """N_opt of a Chinchilla-form fit at budget C (shorthand for the docstring examples)."""
+    """N_opt of a Chinchilla-form fit at budget C (shorthand for the docstring examples).
+
+    Args:
+        fit: a mapping with ``alpha``, ``beta``, ``A`` and ``B`` (see `compute_optimal`).
+        C: the compute budget in FLOPs.
+    """
     return float(compute_optimal(fit, C)["N_opt"])
 
 
@@ -90,7 +95,14 @@ def fit_parabola(N, L) -> dict:
 
 
 def profiles(points: Sequence[Mapping]) -> dict:
-    """Group points by their nominal budget ``C`` -> {C: (N array, D array, loss array)}, sorted by N."""
+    """Group points by their nominal budget ``C`` -> {C: (N array, D array, loss array)}, sorted by N.
+
+    Args:
+        points: dicts with ``C``, ``N``, ``D`` and ``loss``.
+
+    Returns:
+        A dict ordered by increasing C.
+    """
     out: dict = {}
     for p in points:
         out.setdefault(float(p["C"]), []).append((float(p["N"]), float(p["D"]), float(p["loss"])))
@@ -167,6 +179,13 @@ def _ld(D, E, B, beta):
 def fit_loss_vs_data(D, L) -> dict:
     """Baseline (a): L(D) = E + B·(D/1e6)^−β, ignoring the model size (scipy curve_fit).
 
+    Args:
+        D: data sizes in tokens (at least 3 points).
+        L: their losses.
+
+    Returns:
+        ``{"E", "B", "beta"}`` (β bounded to [0, 5]).
+
     >>> D = np.logspace(5, 7, 6)
     >>> f = fit_loss_vs_data(D, 2.0 + 0.5 * (D / 1e6) ** -0.4)
     >>> round(f["E"], 3), round(f["beta"], 3)
@@ -203,9 +222,14 @@ def predict_largest_budget(points: Sequence[Mapping], seed: int = 0) -> dict:
     sizes (it cannot place an optimum of its own: its loss always falls with D);
     ``previous_best`` = baseline (b), the previous budget's parabola minimum, for every size.
 
-    Returns ``{"C", "fit", "measured_opt", "points", "methods"}``; ``methods[name]`` holds
-    ``opt_loss``, ``opt_rel_error`` (vs the measured optimum loss), ``profile_mean_rel_error``
-    and (law only) ``N_opt`` and ``N_opt_ratio`` (predicted / measured).
+    Returns ``{"C", "fit", "loss_vs_data_fit", "measured_opt", "points", "methods"}``;
+    ``methods[name]`` holds ``opt_loss``, ``opt_rel_error`` (vs the measured optimum loss),
+    ``profile_mean_rel_error`` and (law only) ``N_opt`` and ``N_opt_ratio`` (predicted / measured).
+
+    Args:
+        points: dicts with ``C`` (the nominal budget), ``N``, ``D`` and ``loss``; at least
+            three budgets, the last two with at least 3 sizes each.
+        seed: seed of :func:`zoo.scaling.laws.fit_chinchilla`'s random starts.
     """
     prof = profiles(points)
     if len(prof) < 3:

@@ -46,7 +46,17 @@ def _finish(fig, ax, xlabel, ylabel, title, path):
 
 def plot_isoflop_profiles(points: Sequence[Mapping], iso: Mapping, fit: Mapping | None, path: str) -> str:
     """Loss vs N per budget: measured runs, the fitted parabola and its vertex (★), and (dashed)
-    the approach-3 law along the same budget."""
+    the approach-3 law along the same budget.
+
+    Args:
+        points: the runs, dicts with ``C``, ``N``, ``D`` and ``loss``.
+        iso: the :func:`zoo.scaling.isoflop.fit_isoflop` result for the same points.
+        fit: an approach-3 fit (``E, A, B, alpha, beta``), or None to leave the law out.
+        path: the PNG file to write.
+
+    Returns:
+        ``path`` as a string.
+    """
     prof = profiles(points)
     fig = Figure(figsize=(7, 5), dpi=100)
     ax = fig.add_subplot()
@@ -65,7 +75,18 @@ def plot_isoflop_profiles(points: Sequence[Mapping], iso: Mapping, fit: Mapping 
 
 def plot_frontier(points: Sequence[Mapping], iso: Mapping, fit: Mapping | None, path: str) -> str:
     """N_opt and D_opt against C: the parabola vertices, the approach-2 power laws and (dashed) the
-    approach-3 optimum."""
+    approach-3 optimum.
+
+    Args:
+        points: the runs, dicts with ``C``, ``N``, ``D`` and ``loss`` (unused: the minima
+            come from ``iso``).
+        iso: the :func:`zoo.scaling.isoflop.fit_isoflop` result.
+        fit: an approach-3 fit (``E, A, B, alpha, beta``), or None to leave it out.
+        path: the PNG file to write.
+
+    Returns:
+        ``path`` as a string.
+    """
     C = np.array([m["C"] for m in iso["minima"]])
     grid = np.logspace(np.log10(C.min()) - 0.2, np.log10(C.max()) + 0.2, 50)
     fig = Figure(figsize=(7, 5), dpi=100)
@@ -84,7 +105,17 @@ def plot_frontier(points: Sequence[Mapping], iso: Mapping, fit: Mapping | None, 
 
 
 def plot_loss_vs_compute(points: Sequence[Mapping], iso: Mapping, fit: Mapping | None, path: str) -> str:
-    """Every run's loss against its compute, with the IsoFLOP minima (★) and the frontier of the law."""
+    """Every run's loss against its compute, with the IsoFLOP minima (★) and the frontier of the law.
+
+    Args:
+        points: the runs, dicts with ``C``, ``N``, ``D`` and ``loss`` (compute is 6·N·D).
+        iso: the :func:`zoo.scaling.isoflop.fit_isoflop` result.
+        fit: an approach-3 fit (``E, A, B, alpha, beta``), or None to leave the frontier out.
+        path: the PNG file to write.
+
+    Returns:
+        ``path`` as a string.
+    """
     prof = profiles(points)
     fig = Figure(figsize=(7, 5), dpi=100)
     ax = fig.add_subplot()

@@ -52,7 +52,11 @@ class Run(NamedTuple):
 
 
 def non_embedding_params(model):
-    """N of a rung: non-embedding parameters (byte vocabulary 256 + specials = 288)."""
+    """N of a rung: non-embedding parameters (byte vocabulary 256 + specials = 288).
+
+    Args:
+        model: a registered model name (a ladder rung).
+    """
     from zoo.registry import get_spec
 
     spec = get_spec(model)
@@ -60,7 +64,12 @@ def non_embedding_params(model):
 
 
 def tokens_for(model, budget):
-    """D = C / (6 N), rounded to whole steps of BATCH x CONTEXT tokens (at least 10 steps)."""
+    """D = C / (6 N), rounded to whole steps of BATCH x CONTEXT tokens (at least 10 steps).
+
+    Args:
+        model: a registered model name (a ladder rung).
+        budget: the compute budget C in FLOPs.
+    """
     step = BATCH * CONTEXT
     return max(10, round(budget / (6.0 * non_embedding_params(model) * step))) * step
 
@@ -84,7 +93,16 @@ def ladder(family, quick, design=None):
 
 def ladder_recipe(model, tokens, seed=0):
     """The same rules for every rung: lr shrinks as 1/sqrt(width), 5% warmup, cosine to 10%
-    of the peak at the run's own last step."""
+    of the peak at the run's own last step.
+
+    Args:
+        model: a registered model name (a ladder rung).
+        tokens: training tokens D (rounded up to whole steps, at least 10 steps).
+        seed: the run's training seed.
+
+    Returns:
+        The recipe dict (model, data, train sections).
+    """
     from zoo.registry import get_spec
 
     width = get_spec(model).config["hidden_dim"]

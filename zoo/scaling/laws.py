@@ -194,6 +194,12 @@ def check_points(N, D, L, n_params_to_fit: int):
     Raises :class:`FitError` with a one-line message on mismatched lengths, a non-positive
     or non-finite size or loss (naming the index), or fewer points than constants.
 
+    Args:
+        N: model sizes (parameters), 1-d numeric.
+        D: data sizes (tokens), 1-d numeric, or None.
+        L: losses, 1-d numeric.
+        n_params_to_fit: number of constants the fit has (the minimum number of points).
+
     >>> check_points([1e7, 1e8], None, [3.0, 2.5], 2)[0].tolist()
     [10000000.0, 100000000.0]
     >>> try:
@@ -228,6 +234,10 @@ def fit_power_law(x, y) -> dict:
 
     Returns ``{"a", "b", "r2", "n"}``.
 
+    Args:
+        x: positive x values, 1-d (at least 2, not all equal).
+        y: positive y values, one per x.
+
     >>> f = fit_power_law([1, 10, 100], [2.0, 20.0, 200.0])
     >>> round(f["a"], 6), round(f["b"], 6), round(f["r2"], 6), f["n"]
     (2.0, 1.0, 1.0, 3)
@@ -247,6 +257,10 @@ def fit_kaplan(n_params, loss) -> dict:
     Derived from the log-log fit ``L = a * N**b``: ``alpha_N = -b``, ``N_c = a**(1/alpha_N)``.
     Returns ``{"N_c", "log10_N_c", "alpha_N", "n"}``; when alpha_N is so small that N_c
     overflows a float, ``N_c`` is None and ``log10_N_c`` still holds the fit.
+
+    Args:
+        n_params: model sizes N (Kaplan counts non-embedding parameters).
+        loss: the loss of each model (must decrease with N).
 
     >>> N = [1e6, 1e7, 1e8, 1e9]
     >>> f = fit_kaplan(N, [(8.8e13 / n) ** 0.076 for n in N])
@@ -270,6 +284,14 @@ def fit_kaplan(n_params, loss) -> dict:
 
 def chinchilla_loss(fit: Mapping, N, D):
     """``L(N, D) = E + A / N**alpha + B / D**beta`` for a fit dict (or a ``PUBLISHED`` entry).
+
+    Args:
+        fit: a mapping with ``E``, ``A``, ``B``, ``alpha`` and ``beta``.
+        N: model size(s) in parameters (scalar or array).
+        D: data size(s) in tokens (scalar or array, broadcast with ``N``).
+
+    Returns:
+        A float for scalar inputs, else an array.
 
     >>> round(float(chinchilla_loss(PUBLISHED["chinchilla2022"], 70e9, 1.4e12)), 4)
     1.9366
@@ -346,8 +368,20 @@ def fit_chinchilla(N, D, L, delta: float = 1e-3, grid: Mapping | None = None, se
     ``n_starts=None`` runs L-BFGS-B from every grid start, exactly as the paper (slow).
     ``init`` adds extra starts given as fit dicts (``{"A","B","E","alpha","beta"}``).
 
-    Returns ``{"E", "A", "B", "alpha", "beta", "loss", "n"}`` where ``loss`` is the minimised
-    Huber objective.
+    Returns ``{"E", "A", "B", "alpha", "beta", "loss", "n", "at_bound"}`` where ``loss`` is
+    the minimised Huber objective and ``at_bound`` lists the exponents ("alpha", "beta")
+    that stopped at their upper bound ``MAX_EXPONENT``.
+
+    Args:
+        N: model sizes (parameters), 1-d, at least 5 points.
+        D: data sizes (tokens), one per point.
+        L: losses, one per point.
+        delta: the Huber loss's delta (> 0), on log-loss residuals.
+        grid: initial values per raw parameter (keys a, b, e, alpha, beta); None: ``DEFAULT_GRID``.
+        seed: seed of the random extra starts.
+        n_starts: run L-BFGS-B from this many best-scoring grid starts (plus ``n_starts // 4``
+            random ones); None: from every grid start.
+        init: extra starting points, as fit dicts.
 
     >>> import numpy as np
     >>> N, D = [a.ravel() for a in np.meshgrid(np.logspace(7, 10, 5), np.logspace(9, 12, 5))]
@@ -416,6 +450,13 @@ def bootstrap_fit(fit_fn: Callable[..., dict], arrays, n_resamples: int = 200, s
     ``BOOTSTRAP_GRID`` (108 starts, L-BFGS-B from the best 8) plus the full-data optimum as
     an extra start, so 200 refits take seconds rather than minutes.
 
+    Args:
+        fit_fn: the fit function, e.g. :func:`fit_chinchilla` or :func:`fit_kaplan`.
+        arrays: its positional arrays, of equal lengths.
+        n_resamples: number of bootstrap resamples (>= 2).
+        seed: seed of the resampling.
+        **kw: keyword arguments for ``fit_fn``.
+
     >>> import numpy as np
     >>> N = np.logspace(6, 9, 12)
     >>> L = (8.8e13 / N) ** 0.076 * np.exp(np.random.default_rng(0).normal(0, 1e-3, 12))
@@ -467,6 +508,10 @@ def compute_optimal(fit: Mapping, C) -> dict:
     ``E`` does not move the optimum. Returns ``{"N_opt", "D_opt", "tokens_per_param"}``
     (floats for scalar ``C``, arrays for array ``C``).
 
+    Args:
+        fit: a mapping with ``alpha``, ``beta``, ``A`` and ``B`` (all finite and > 0).
+        C: compute budget(s) in FLOPs, a positive scalar or array.
+
     >>> o = compute_optimal(PUBLISHED["chinchilla2022"], 5.76e23)
     >>> f"{o['N_opt']:.3g}", f"{o['D_opt']:.3g}"
     ('3.22e+10', '2.98e+12')
@@ -499,6 +544,13 @@ def held_out_prediction(N, D, L, **fit_kw) -> dict:
     ``points`` lists ``{"N", "D", "measured", "predicted", "abs_error", "rel_error"}`` per
     held-out point (``abs_error = |predicted - measured|``, ``rel_error = abs_error / measured``).
     ``fit_kw`` is passed to :func:`fit_chinchilla`.
+
+    Args:
+        N: model sizes (parameters), 1-d; at least 5 points below the largest N, with at
+            least 2 distinct N and 2 distinct D among them.
+        D: data sizes (tokens), one per point.
+        L: losses, one per point.
+        **fit_kw: keyword arguments for :func:`fit_chinchilla`.
 
     >>> import numpy as np
     >>> N, D = [a.ravel() for a in np.meshgrid(np.logspace(7, 10, 5), np.logspace(9, 12, 5))]

@@ -61,6 +61,12 @@ def plot_loss_vs_params(points: Sequence[Mapping], fit: Mapping, path: str) -> s
     """Loss vs parameters (log x): one marker series per token budget D plus the fitted curve at that D.
 
     Returns ``path``. See the module docstring for an example.
+
+    Args:
+        points: dicts ``{"N", "D", "loss"}`` (all finite and > 0); D values equal to 3
+            significant figures form one series.
+        fit: a mapping with ``E, A, B, alpha, beta``.
+        path: the PNG file to write.
     """
     N, D, L = _arrays(points)
     keys = np.array([_group_key(d) for d in D])
@@ -96,6 +102,12 @@ def plot_isoflop(points: Sequence[Mapping], fit: Mapping, path: str, bins_per_de
     and the fitted optimum ``N*(C)`` (from :func:`zoo.scaling.laws.compute_optimal`) starred.
 
     Returns ``path``.
+
+    Args:
+        points: dicts ``{"N", "D", "loss"}`` (all finite and > 0).
+        fit: a mapping with ``E, A, B, alpha, beta``.
+        path: the PNG file to write.
+        bins_per_decade: compute bins per decade of C (> 0).
 
     >>> import os, tempfile
     >>> from zoo.scaling.laws import PUBLISHED, chinchilla_loss

@@ -59,12 +59,26 @@ def default_workers():
 
 
 def worker_threads(workers):
-    """Intra-op threads each of `workers` processes gets: the usable cores shared out."""
+    """Intra-op threads each of `workers` processes gets: the usable cores shared out.
+
+    Args:
+        workers: number of training processes running side by side.
+
+    Returns:
+        The usable cores // workers, at least 1.
+    """
     return max(1, len(os.sched_getaffinity(0)) // workers)
 
 
 def run_dir_of(run):
-    """$ZOO_HOME/runs/scaling/<model>-<tokens>: where one ladder run trains and is cached."""
+    """$ZOO_HOME/runs/scaling/<model>-<tokens>: where one ladder run trains and is cached.
+
+    Args:
+        run: a `zoo.scaling.ladder.Run` (anything with `model` and `tokens`).
+
+    Returns:
+        The run directory, a `pathlib.Path`.
+    """
     return paths.runs_dir() / "scaling" / f"{run.model}-{run.tokens}"
 
 
@@ -100,7 +114,7 @@ def _cached(recipe, run_dir):
 def _train(recipe, run_dir, processes, threads):
     """Train one run here (one of `processes` side by side, `threads` threads each); its
     Trained, with NaN loss when it diverged."""
-    from zoo.training.base import TrainingStopped
+    from zoo.training.trainer import TrainingStopped
     from zoo.training.trainer import Trainer
 
     tokens = recipe["train"]["steps"] * recipe["train"]["batch_size"] * recipe["data"]["sequence_length"]
@@ -120,6 +134,12 @@ def _train(recipe, run_dir, processes, threads):
 
 def busy_seconds(timings):
     """Wall time during which at least one of the runs was training (overlaps counted once).
+
+    Args:
+        timings: dicts with "start" and "end" (unix seconds), e.g. `Trained.timing`s.
+
+    Returns:
+        Seconds, a float.
 
     >>> busy_seconds([{"start": 0, "end": 10}, {"start": 5, "end": 12}, {"start": 20, "end": 21}])
     13.0

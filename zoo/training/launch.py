@@ -16,6 +16,14 @@ import sys
 
 
 def free_ports(n):
+    """Ports on 127.0.0.1 that were free a moment ago (bound to port 0, then released).
+
+    Args:
+        n: how many distinct ports.
+
+    Returns:
+        A list of n port numbers.
+    """
     socks, ports = [], []
     for _ in range(n):
         s = socket.socket()
@@ -28,7 +36,21 @@ def free_ports(n):
 
 
 def launch_workers(n, recipe, overrides, out, resume=False):
-    """Run the recipe on n local workers; returns the chief's exit code (any failure wins)."""
+    """Run the recipe on n local workers; returns the chief's exit code (any failure wins).
+
+    Each worker is a `python -m zoo.cli train` subprocess with its own TF_CONFIG; only the
+    chief's output is shown, and a failed worker's last stderr line is printed.
+
+    Args:
+        n: number of workers.
+        recipe: the recipe name or YAML path, as given to `zoo train`.
+        overrides: "key.sub=value" strings, passed as `--set` to every worker.
+        out: the run directory (None: the default under $ZOO_HOME/runs).
+        resume: pass `--resume` to every worker.
+
+    Returns:
+        The first non-zero worker exit code, else 0.
+    """
     ports = free_ports(n)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []

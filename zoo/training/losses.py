@@ -1,6 +1,6 @@
 """A fused, chunked LM head + cross-entropy for keras-hub causal LMs.
 
-`chunked_lm_loss(model, x, y)` is a drop-in `loss_fn` for `make_train_step`: it runs
+`chunked_lm_loss(model, x, y)` is a drop-in `loss_fn` for `make_lm_train_step`: it runs
 `model.backbone` to get the hidden states [B, T, D], then applies the output projection
 (the backbone's `token_embedding` in reverse: the tied embedding matrix [V, D] for GPT-2,
 the untied `reverse_embeddings` [D, V] for Llama) and the cross-entropy a chunk of
@@ -26,7 +26,7 @@ one-hot subtraction and the dtype casts) runs as one small XLA cluster (`xla=Tru
 TF's `SparseSoftmaxCrossEntropyWithLogits` kernel took about 3× its CPU time. The matmuls
 stay on oneDNN, outside XLA. `xla=False` uses the TF kernel.
 
-Both modes give the same loss and gradients as `zoo.training.step.full_logits_loss` (to
+Both modes give the same loss and gradients as `zoo.training.objectives.clm.full_logits_loss` (to
 float round-off in float32; tests/test_fused_loss.py). Under `mixed_bfloat16` the matmuls
 run in bfloat16 (the layer's compute dtype, or its `reverse_dtype`) while logsumexp /
 softmax and the head-gradient accumulation run in float32.
@@ -38,8 +38,8 @@ performed alike.
 
 Example:
 >>> from zoo.training.losses import chunked_lm_loss
->>> step = make_train_step(model, optimizer, strategy, tokens_per_global_batch=B * T,
-...                        clipnorm=1.0, loss_fn=chunked_lm_loss)
+>>> from zoo.training.step import make_lm_train_step
+>>> step = make_lm_train_step(model, optimizer, strategy, clipnorm=1.0, loss_fn=chunked_lm_loss)
 """
 import functools
 
@@ -53,11 +53,15 @@ def lm_head(model):
 
     `vocab_major` is True for a tied [V, D] embedding matrix (logits = h·Wᵀ) and False
     for an untied [D, V] `reverse_embeddings` matrix (logits = h·W).
+
+    Args:
+        model: a keras-hub CausalLM whose `backbone.token_embedding` is a
+            ReversibleEmbedding without logit soft-capping or quantization (else ValueError).
     """
     emb = getattr(getattr(model, "backbone", None), "token_embedding", None)
     if emb is None or not hasattr(emb, "tie_weights"):
         raise ValueError(f"{type(model).__name__} has no backbone.token_embedding ReversibleEmbedding; "
-                         "use zoo.training.step.full_logits_loss for it")
+                         "use zoo.training.objectives.clm.full_logits_loss for it")
     if getattr(emb, "logit_soft_cap", None) is not None:
         raise ValueError("chunked_lm_loss does not implement logit_soft_cap; use full_logits_loss")
     if getattr(emb, "quantization_mode", None):
@@ -224,6 +228,19 @@ def fused_head_loss(hidden, weight, labels, *, vocab_major=True, chunk=DEFAULT_C
     `vocab_major` else [D, V], in hidden's dtype; labels [...] integer. Gradients flow to
     hidden and weight. `xla` runs the elementwise softmax part as a small XLA cluster
     (default; the matmuls stay on oneDNN); False uses TF's SparseSoftmaxCrossEntropyWithLogits.
+
+    Args:
+        hidden: hidden states [..., D], any float dtype (the matmuls run in it).
+        weight: the head matrix, [V, D] when `vocab_major` else [D, V], in hidden's dtype.
+        labels: integer target ids, shaped as hidden without its last axis.
+        vocab_major: whether `weight` is [V, D] (a tied embedding) rather than [D, V].
+        chunk: tokens per chunk (>= 1): the largest logits block is [chunk, V].
+        mode: "forward" (gradients formed in the forward pass) or "recompute" (logits
+            recomputed in the backward pass); see the module doc.
+        xla: run the softmax part as a small XLA cluster.
+
+    Returns:
+        The summed cross-entropy, a float32 scalar tensor.
     """
     if mode not in ("forward", "recompute"):
         raise ValueError(f"mode must be 'forward' or 'recompute', got {mode!r}")
@@ -240,8 +257,19 @@ def fused_head_loss(hidden, weight, labels, *, vocab_major=True, chunk=DEFAULT_C
 def chunked_lm_loss(model, x, y, chunk=DEFAULT_CHUNK, mode="forward", xla=True):
     """Summed cross-entropy (nats) of a keras-hub CausalLM on (x, y) without full logits.
 
-    Same contract as `zoo.training.step.full_logits_loss`; use it as make_train_step's
+    Same contract as `zoo.training.objectives.clm.full_logits_loss`; use it as make_lm_train_step's
     `loss_fn` (or `functools.partial(chunked_lm_loss, chunk=..., mode=...)`).
+
+    Args:
+        model: a keras-hub CausalLM (see `lm_head` for what it must have).
+        x: input token ids [B, T] (every position is real: the padding mask is all ones).
+        y: target token ids [B, T].
+        chunk: tokens per chunk, as `fused_head_loss`.
+        mode: "forward" or "recompute", as `fused_head_loss`.
+        xla: as `fused_head_loss`.
+
+    Returns:
+        The summed cross-entropy over all B·T targets, a float32 scalar tensor.
     """
     hidden = model.backbone({"token_ids": x, "padding_mask": tf.ones_like(x)}, training=True)
     weight, vocab_major, dtype = lm_head(model)
@@ -251,5 +279,14 @@ def chunked_lm_loss(model, x, y, chunk=DEFAULT_CHUNK, mode="forward", xla=True):
 
 
 def make_chunked_lm_loss(chunk=DEFAULT_CHUNK, mode="forward", xla=True):
-    """A `loss_fn` with fixed chunk size, mode and softmax implementation."""
+    """A `loss_fn` with fixed chunk size, mode and softmax implementation.
+
+    Args:
+        chunk: tokens per chunk, as `fused_head_loss`.
+        mode: "forward" or "recompute", as `fused_head_loss`.
+        xla: as `fused_head_loss`.
+
+    Returns:
+        `chunked_lm_loss` with those arguments bound (call it as `loss_fn(model, x, y)`).
+    """
     return functools.partial(chunked_lm_loss, chunk=chunk, mode=mode, xla=xla)

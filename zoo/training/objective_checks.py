@@ -4,7 +4,8 @@ Which objective fits which model task:
 
     causal_lm        clm                              (gpt-*, llama-*)
     masked_lm        mlm_nsp                          (bert-*)
-    seq2seq_lm       span_corruption, seq2seq         (t5-*, t5-nano-folio)
+    seq2seq_lm       span_corruption, denoising,      (t5-*, bart-*, t5-nano-folio)
+                     seq2seq
     text_classifier  classification                   (*-genre)
 
 Every mistake is a one-line ZooError naming the file and the key.
@@ -14,7 +15,7 @@ from zoo.errors import ZooError
 OBJECTIVES_OF_TASK = {
     "causal_lm": ("clm",),
     "masked_lm": ("mlm_nsp",),
-    "seq2seq_lm": ("span_corruption", "seq2seq"),
+    "seq2seq_lm": ("span_corruption", "denoising", "seq2seq"),
     "text_classifier": ("classification",),
 }
 
@@ -27,6 +28,15 @@ def _models_for(objective):
 
 
 def check_objective(recipe, spec, source="<recipe>"):
+    """Check that a recipe's objective and its data keys fit the model.
+
+    Args:
+        recipe: the merged recipe dict.
+        spec: the model's `ModelSpec`.
+        source: the recipe's file name, for the error line.
+
+    Raises a one-line ZooError naming the key on the first mistake.
+    """
     data = recipe["data"]
     objective = data["objective"]
     allowed = OBJECTIVES_OF_TASK.get(spec.task, ())
@@ -60,6 +70,9 @@ def check_objective(recipe, spec, source="<recipe>"):
     if objective == "span_corruption" and data["tokenizer"] != "byte":
         raise ZooError(f"{source}: span corruption needs the byte tokenizer's <extra_id_N> sentinels: "
                        "set data.tokenizer: byte")
+    if objective == "denoising" and data["tokenizer"] != "byte":
+        raise ZooError(f"{source}: denoising needs the byte tokenizer's <mask> token and byte sentence ends: "
+                       "set data.tokenizer: byte")
     if objective in ("classification", "seq2seq") and data["tokenizer"] != "byte" and recipe.get("init_from"):
         raise ZooError(f"{source}: fine-tuning from init_from uses the pretrained model's tokenizer: "
                        "set data.tokenizer: byte")
@@ -69,20 +82,32 @@ def check_objective(recipe, spec, source="<recipe>"):
 
 
 def family_of_preset(path):
-    """The zoo family of a keras-hub preset directory, from its backbone class."""
+    """The zoo family of a keras-hub preset directory, from its backbone class.
+
+    Args:
+        path: a preset directory (with config.json).
+
+    Returns:
+        The family name, else the backbone's class name, else "unknown".
+    """
     import json
     import pathlib
 
+    from zoo.registry import family_of_class
+
     config = json.loads((pathlib.Path(path) / "config.json").read_text())
     name = config.get("class_name", "") or config.get("registered_name", "")
-    for key, family in (("GPT2", "gpt"), ("Llama", "llama"), ("Bert", "bert"), ("T5", "t5")):
-        if key in name:
-            return family
-    return name or "unknown"
+    return family_of_class(name) or name or "unknown"
 
 
 def check_init_family(init, spec, source="<recipe>"):
-    """init_from (a registered name or a preset dir) must be of the model's family."""
+    """init_from (a registered name or a preset dir) must be of the model's family.
+
+    Args:
+        init: a registered model name or a preset directory.
+        spec: the spec of the model being trained.
+        source: the recipe's file name, for the error line.
+    """
     import pathlib
 
     from zoo.errors import did_you_mean

@@ -55,7 +55,12 @@ class Progress:
         self.width = 0
 
     def line(self, step, values):
-        """The text of one update (no line ending)."""
+        """The text of one update (no line ending).
+
+        Args:
+            step: the current step.
+            values: {name: value} shown after the step count.
+        """
         parts = [f"step {step}/{self.total} ({100 * step // max(1, self.total)}%)"]
         parts += [f"{k} {format_value(k, v)}" for k, v in values.items()]
         elapsed = time.perf_counter() - self.t0

@@ -88,7 +88,7 @@ TYPES = {
 }
 CHOICES = {
     "data.tokenizer": ("byte", "wordpiece", "sentencepiece"),
-    "data.objective": ("clm", "mlm_nsp", "span_corruption", "classification", "seq2seq"),
+    "data.objective": ("clm", "mlm_nsp", "span_corruption", "denoising", "classification", "seq2seq"),
     "train.optimizer": ("adamw",),
     "train.precision": ("float32", "mixed_bfloat16", "auto"),
     "runtime.strategy": ("default", "one_device", "mirrored", "multi_worker", "tpu"),
@@ -125,7 +125,14 @@ def _type_of(path):
 
 
 def resolve_recipe_path(recipe):
-    """A recipe argument is a YAML path or a recipe name in recipes/."""
+    """The YAML file of a recipe argument.
+
+    Args:
+        recipe: a YAML path or the name of a recipe in recipes/.
+
+    Returns:
+        A pathlib.Path; a missing file or unknown name raises a one-line ZooError.
+    """
     path = pathlib.Path(recipe)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
@@ -177,7 +184,11 @@ def _merge(defaults, given, source, prefix=""):
 
 
 def parse_override(text):
-    """'train.steps=10' -> ('train.steps', 10); the value is parsed as YAML."""
+    """'train.steps=10' -> ('train.steps', 10); the value is parsed as YAML.
+
+    Args:
+        text: one `--set` argument, key.sub=value.
+    """
     if "=" not in text:
         raise ZooError(f"--set '{text}' must look like key.sub=value, e.g. train.steps=100")
     key, raw = text.split("=", 1)
@@ -261,7 +272,15 @@ def _finish(recipe, source):
 
 
 def load_recipe(recipe, overrides=()):
-    """Load, merge with defaults, apply `--set` overrides and validate a recipe."""
+    """Load, merge with defaults, apply `--set` overrides and validate a recipe.
+
+    Args:
+        recipe: a recipe name, a YAML path, or a dict.
+        overrides: "key.sub=value" strings or (key, value) pairs.
+
+    Returns:
+        The resolved recipe dict (train.steps filled in from a token budget).
+    """
     if isinstance(recipe, dict):
         given, source = recipe, "<recipe>"
     else:
@@ -276,9 +295,18 @@ def load_recipe(recipe, overrides=()):
 
 
 def recipe_hash(recipe):
-    """A stable hash of a resolved recipe (everything that changes the trained model)."""
+    """A stable hash of a resolved recipe (everything that changes the trained model).
+
+    Args:
+        recipe: a resolved recipe dict.
+    """
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def dump_recipe(recipe):
+    """The recipe as YAML, keys in their schema order.
+
+    Args:
+        recipe: a resolved recipe dict.
+    """
     return yaml.safe_dump(recipe, sort_keys=False)

@@ -1,11 +1,11 @@
-"""Train a recipe with the trainer its objective needs: the one entry both trainers sit under.
+"""Train a recipe: the one place that decides the run directory and resume.
 
 `train_recipe` resolves the recipe, picks the run directory ($ZOO_HOME/runs/<name>, or
---out) and whether the preset is installed as the model's trained preset (not with --out),
-checks --resume, and trains the `init_from` base model first when it has no trained
-preset. Causal LM (`clm`) runs on `zoo.training.trainer.Trainer`; every other objective
-on `zoo.training.objective_trainer.ObjectiveTrainer`. The trainers never import each
-other or this module, so training a base model for `init_from` recurses only here.
+--out; a multi-worker run's non-chief workers write under .workers/) and whether the
+preset is installed as the model's trained preset (not with --out), checks --resume and
+data.corpus before any write, and trains the `init_from` base model first when it has no
+trained preset. Every objective then runs on `zoo.training.trainer.Trainer`, which never
+imports this module, so training a base model for `init_from` recurses only here.
 
 Example:
 >>> from zoo.training.run import train_recipe
@@ -18,7 +18,7 @@ import sys
 from zoo import paths
 from zoo.errors import ZooError
 from zoo.registry import get_spec
-from zoo.training.objective_trainer import init_preset_dir, is_trained_preset, train_objective
+from zoo.training.init_from import init_preset_dir, is_trained_preset
 from zoo.training.recipe import load_recipe
 from zoo.training.trainer import Trainer
 
@@ -78,12 +78,8 @@ def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
     name = run_name(recipe, resolved)
     run_dir = pathlib.Path(out) if out else paths.runs_dir() / name
     install = None if out else paths.preset_dir(resolved["model"])
-    if resolved["data"]["objective"] != "clm":  # mlm_nsp / span_corruption / fine-tuning
-        _check_resume(run_dir, resume)
-        if resolved.get("init_from"):
-            ensure_init_preset(resolved["init_from"], quiet)
-        return train_objective(resolved, run_dir, install, quiet, resume)
-    if resolved["runtime"]["strategy"] == "multi_worker":
+    multi_worker = resolved["runtime"]["strategy"] == "multi_worker"
+    if multi_worker:
         from zoo.training.launch import worker_role
 
         is_chief, index = worker_role()
@@ -91,7 +87,17 @@ def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
             run_dir, install = run_dir / ".workers" / f"worker-{index}", None
             quiet = True
     _check_resume(run_dir, resume)
-    from zoo.data import corpora
+    from zoo.training.objectives import OBJECTIVES
 
-    corpora.load_split(resolved["data"]["corpus"], "train")  # bad corpora fail before any write
+    if OBJECTIVES[resolved["data"]["objective"]].reads_corpus:
+        from zoo.data import corpora
+
+        corpora.load_split(resolved["data"]["corpus"], "train")  # bad corpora fail before any write
+    init = resolved.get("init_from")
+    if init and multi_worker and not is_trained_preset(init_preset_dir(init)):
+        # Every worker would train the base model at once, into the same directory.
+        raise ZooError(f"init_from '{init}' has no trained preset: train it first (zoo train RECIPE), "
+                       "then start the multi-worker run")
+    if init:
+        ensure_init_preset(init, quiet)
     return Trainer(resolved, run_dir, install_preset=install, quiet=quiet).run(resume=resume)

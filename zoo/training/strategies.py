@@ -44,6 +44,9 @@ def configure_logical_cpus(n):
     """Split the CPU into n logical devices (to run MirroredStrategy on one machine).
 
     Must run before TensorFlow initialises its devices, i.e. early in a fresh process.
+
+    Args:
+        n: the number of logical CPUs (None or 0: leave the CPU as it is).
     """
     if not n:
         return
@@ -108,6 +111,11 @@ STRATEGIES = {
 
 
 def make_strategy(runtime):
+    """The tf.distribute strategy a recipe's runtime section names.
+
+    Args:
+        runtime: the recipe's runtime section (strategy: default, mirrored, multi_worker, tpu).
+    """
     return lookup(STRATEGIES, runtime.get("strategy", "default"), "strategy")(runtime)
 
 
@@ -121,8 +129,13 @@ def cpu_supports_bf16():
 
 
 def resolve_precision(precision):
-    """'auto' picks mixed_bfloat16 only where the CPU has bf16 instructions (measured: bf16
-    was 2.3x slower without them, 1.2-1.3x faster with them)."""
+    """The Keras precision policy to train in: 'auto' picks mixed_bfloat16 only where the CPU
+    has bf16 instructions (measured: bf16 was 2.3x slower without them, 1.2-1.3x faster with
+    them).
+
+    Args:
+        precision: "auto", "float32" or "mixed_bfloat16" (train.precision).
+    """
     if precision == "auto":
         gpus = tf.config.list_physical_devices("GPU")
         return "mixed_bfloat16" if (gpus or cpu_supports_bf16()) else "float32"

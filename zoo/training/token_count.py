@@ -5,12 +5,12 @@ target as training tokens. The batch objectives (mlm_nsp, span_corruption,
 classification, seq2seq) mark real positions in their padding masks, so the real count
 is the sum of those masks: `token_ids`/`padding_mask` for one-sequence batches (BERT,
 classifiers), `encoder_*` + `decoder_*` for encoder-decoders (the tokens the model reads
-on both sides). The causal-LM trainer needs none of this: its windows are packed.
+on both sides). The causal-LM objective needs none of this: its windows are packed.
 
 Their batches are seeded functions of (seed, step), so the count can be replayed after
 training (or summed while feeding; both give the same figure, also after a resume).
 
-Example (what the objective trainer's `_save_preset` can record):
+Example (what `Objective.preset_info` records):
 >>> from zoo.training.token_count import training_token_counts
 >>> counts = training_token_counts(objective.train_batch, steps=2000, batch_size=16, seed=0)
 >>> counts   # {"training_tokens": real tokens, "training_tokens_padded": all slots}

@@ -1,125 +1,300 @@
-"""Train a recipe: tf.distribute strategy, compiled step, checkpoints, logs, preset.
+"""The one trainer: every objective (`zoo.training.objectives`) runs on it.
 
-Writes into the run directory: `recipe.yaml` (resolved), `metrics.jsonl` (one JSON
-object per log/eval line), `tb/` (TensorBoard), `checkpoints/` (tf.train.CheckpointManager,
-keep-last-K) and finally `preset/`, a keras-hub preset; a run without `--out` also
+It owns the run set-up (seed, determinism, precision, tf.distribute strategy), the AdamW
+optimizer on a warm-up + cosine schedule, the compiled replica step (`zoo.training.step`:
+gradient accumulation, clipping, XLA on the default strategy), the checkpoint manager and
+resume, and the step loop with its logs, evaluations, checkpoints, NaN stop and SIGTERM.
+The objective gives the model, the batches, the loss terms and the evaluation.
+
+Writes into the run directory: `recipe.yaml` (resolved) and `run.json` (the model class)
+once a checkpoint there is known to fit, `metrics.jsonl` (one JSON object per log/eval
+line), `tb/` (TensorBoard), `checkpoints/` (tf.train.CheckpointManager, keep-last-K) and
+finally `preset/`, a keras-hub preset with zoo.json provenance; a run without `--out` also
 installs the preset as the model's trained preset under $ZOO_HOME/models/<name>.
 
 Example:
->>> from zoo.training.run import train_recipe      # picks this trainer for clm recipes
+>>> from zoo.training.run import train_recipe      # resolves the recipe and the run directory
 >>> result = train_recipe("gpt-nano", overrides=["train.steps=20", "train.warmup_steps=2"],
 ...                       out="/tmp/zoo-run")
 """
 import json
 import math
+import pathlib
+import signal
+import sys
+import time
 
-from zoo.data import pipeline
+import keras
+import tensorflow as tf
+
+from zoo import atomic
 from zoo.data.tokenizers import build_tokenizer
-from zoo.evaluation import causal_nll
+from zoo.errors import ZooError
 from zoo.presets import write_preset
-from zoo.training.base import BaseTrainer
-from zoo.training.recipe import recipe_hash
+from zoo.registry import get_spec
+from zoo.training import strategies
+from zoo.training.metrics_log import MetricsLog
+from zoo.training.objectives import make_objective
+from zoo.training.progress import Progress
+from zoo.training.recipe import dump_recipe, recipe_hash
+from zoo.training.schedule import WarmupCosine
 from zoo.training.step import make_train_step
 
-LN2 = math.log(2.0)
+
+class TrainingStopped(ZooError):
+    """Raised when a run stops early (NaN loss, SIGTERM); the message says how to go on."""
+
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-class Trainer(BaseTrainer):
-    """Causal-LM training on packed token windows (the `clm` objective)."""
+class Trainer:
+    """Train a resolved recipe into a run directory.
+
+    Args:
+        recipe: the resolved (validated) recipe.
+        run_dir: where checkpoints, logs and the preset go.
+        install_preset: also install the preset here (the model's trained preset), or None.
+        quiet: no progress line.
+    """
+
+    def __init__(self, recipe, run_dir, install_preset=None, quiet=False):
+        self.recipe = recipe
+        self.run_dir = pathlib.Path(run_dir)
+        self.install_preset = install_preset
+        self.quiet = quiet
+        self.spec = get_spec(recipe["model"])
+        self.init_preset = None
+        self._stop_signal = None
 
     # --- set-up -----------------------------------------------------------------
-    def _build(self):
-        r, data = self.recipe, self.recipe["data"]
-        self._setup_runtime()
+    def _setup_runtime(self):
+        r, train = self.recipe, self.recipe["train"]
+        strategies.configure_logical_cpus(r["runtime"].get("logical_cpus"))
+        keras.utils.set_random_seed(train["seed"])
+        if r["runtime"].get("deterministic"):
+            tf.config.experimental.enable_op_determinism()
+        self.precision = strategies.resolve_precision(train["precision"])
+        keras.mixed_precision.set_global_policy(self.precision)
+        self.strategy = strategies.make_strategy(r["runtime"])
+
+    def _tokenizer(self):
+        data = self.recipe["data"]
         lines = None
         if data["tokenizer"] != "byte":
             from zoo.data import corpora
 
             lines = corpora.load_text(data["corpus"], "train").split("\n")
-        self.tokenizer = build_tokenizer(data["tokenizer"], lines, data["vocabulary_size"])
-        self.train_ids = pipeline.token_stream(data["corpus"], "train", self.tokenizer)
-        self.val_ids = pipeline.token_stream(data["corpus"], "validation", self.tokenizer)
-        self.val_bytes = pipeline.split_bytes(data["corpus"], "validation")
-        with self.strategy.scope():
-            self.model = self.spec.build(self.spec, self.tokenizer, self.spec.max_sequence_length)
-            if r.get("init_from"):
-                from zoo.hub import load_preset
+        return build_tokenizer(data["tokenizer"], lines, data["vocabulary_size"])
 
-                source = load_preset(r["init_from"])
-                self.model.backbone.set_weights(source.backbone.get_weights())
-            # Norms and biases are not decayed; embeddings are, as in nanoGPT.
-            self._setup_optimizer(self.model.trainable_variables,
-                                  ["bias", "gamma", "beta", "scale", "layer_norm", "layernorm"])
-        self._setup_checkpoint()
+    def _build(self):
+        r, train = self.recipe, self.recipe["train"]
+        self._setup_runtime()
+        self.tokenizer = self._tokenizer()
+        self.objective = make_objective(r, self.spec, self.tokenizer)
+        with self.strategy.scope():
+            self.model = self.objective.build()
+            if r.get("init_from"):
+                from zoo.training.init_from import load_backbone_weights
+
+                self.init_preset = load_backbone_weights(self.model, r["init_from"], self.spec)
+            self.variables = self.objective.variables()
+            self.schedule = WarmupCosine(train["learning_rate"], train["warmup_steps"], train["steps"],
+                                         train["min_lr_ratio"])
+            self.optimizer = keras.optimizers.AdamW(
+                learning_rate=self.schedule, weight_decay=train["weight_decay"], beta_1=train["beta_1"],
+                beta_2=train["beta_2"])
+            self.optimizer.exclude_from_weight_decay(var_names=list(self.objective.no_decay))
+            self.optimizer.build(self.variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step,
+                                        **self.objective.extra)
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(self.run_dir / "checkpoints"),
+                                                  max_to_keep=train["keep_checkpoints"])
+
+    def _model_class(self):
+        cls = type(self.model)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def _restore(self, resume):
+        latest = self.manager.latest_checkpoint
+        if latest and resume is not False:
+            # Same variables do not make the same model: a checkpoint of another task class
+            # (e.g. another pooling over the same backbone) would restore without complaint.
+            record = self.run_dir / "run.json"
+            try:
+                written_by = json.loads(record.read_text()).get("model_class") if record.is_file() else None
+            except (OSError, ValueError, AttributeError):
+                written_by = None
+            # Compared by class name: a class that moved to another module is still the same.
+            if written_by and written_by.rsplit(".", 1)[-1] != type(self.model).__qualname__:
+                raise ZooError(
+                    f"checkpoint {latest} was written by {written_by}, but this recipe builds "
+                    f"{self._model_class()}; use a new --out directory or delete {self.run_dir}")
+            try:
+                self.ckpt.restore(latest).assert_existing_objects_matched()
+            except (AssertionError, ValueError, tf.errors.OpError) as e:
+                raise ZooError(
+                    f"checkpoint {latest} does not match {self.spec.name}'s shape "
+                    f"({str(e).splitlines()[0][:120]}); use a new --out directory or delete "
+                    f"{self.manager.directory}"
+                ) from None
+            if not self.quiet:
+                print(f"zoo: resumed from {latest} at step {int(self.step.numpy())}", file=sys.stderr)
+            return int(self.step.numpy())
+        return 0
+
+    def _record_run(self):
+        """Write recipe.yaml and run.json (the model class) once the checkpoint is known to fit."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(self.run_dir / "recipe.yaml", dump_recipe(self.recipe))
+        atomic.write_text(self.run_dir / "run.json", json.dumps({"model_class": self._model_class()}) + "\n")
+
+    def _check_batch(self):
+        train, replicas = self.recipe["train"], self.strategy.num_replicas_in_sync
+        B, accum = train["batch_size"], train["grad_accum_steps"]
+        if B % (replicas * accum):
+            raise ZooError(f"train.batch_size {B} is not divisible by {replicas} replica(s) x "
+                           f"{accum} accumulation step(s); use a multiple of {replicas * accum}")
 
     # --- compiled functions -----------------------------------------------------
-    def _compile_steps(self):
-        train, data = self.recipe["train"], self.recipe["data"]
-        jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
-        self.jit = jit
-        extra = {}
-        if train["fused_loss"]:  # fused, chunked LM head + cross-entropy: no [B, T, V] logits
-            from zoo.training.losses import chunked_lm_loss
-
-            extra["loss_fn"] = chunked_lm_loss
+    def _compile(self):
+        train, obj = self.recipe["train"], self.objective
+        self.jit = obj.jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
         self.train_step = make_train_step(
-            self.model, self.optimizer, self.strategy,
-            tokens_per_global_batch=train["batch_size"] * data["sequence_length"],
-            clipnorm=train["clipnorm"], accum=train["grad_accum_steps"], jit=jit, step_counter=self.step,
-            **extra)
+            self.variables, self.optimizer, self.strategy, sums=obj.sums, counts=obj.counts,
+            loss_terms=obj.loss_terms, clipnorm=train["clipnorm"], accum=train["grad_accum_steps"],
+            jit=self.jit, step_counter=self.step)
 
-    # --- evaluation -------------------------------------------------------------
-    def evaluate(self, max_windows=None):
-        """Validation loss (nats/token) and bits per byte over the split (or `max_windows`
-        windows spread evenly over it)."""
-        T = self.recipe["data"]["sequence_length"]
-        batch = max(self.recipe["train"]["batch_size"], 8192 // T)  # ~8k tokens per call
-        max_windows = max_windows and max(max_windows, batch)
-        total, count = causal_nll(self.model, self.val_ids, T, batch, max_windows, jit=self.jit)
-        # Bytes covered: all of them for a full pass; for a partial pass, pro rata.
-        covered = self.val_bytes * count / max(1, len(self.val_ids) - 1)
-        return {"val_loss": total / count, "val_bpb": total / LN2 / covered}
+        @tf.function(jit_compile=self.jit, reduce_retracing=True)
+        def score(batch):
+            return obj.terms(batch, False)
 
-    # --- the loop ---------------------------------------------------------------
+        self.score = score
+
+    def evaluate(self, batches=None, final=False):
+        """The objective's validation figures.
+
+        Args:
+            batches: batches for a partial evaluation.
+            final: the objective's full final evaluation.
+        """
+        return self.objective.evaluate(self.score, batches=batches, final=final)
+
+    # --- the run ----------------------------------------------------------------
     def run(self, resume=None):
-        r, train = self.recipe, self.recipe["train"]
+        """Train (or resume) to train.steps.
+
+        Args:
+            resume: None: continue from the run directory's last checkpoint if there is one;
+                False: start over.
+
+        Returns:
+            The final evaluation with timings, `preset` and `run_dir`.
+        """
+        train = self.recipe["train"]
         self._build()
         start = self._restore(resume)  # a mismatched checkpoint stops here, before any write
         self._record_run()
-        steps = train["steps"]
-        T, B = r["data"]["sequence_length"], train["batch_size"]
-        self._compile_steps()
         self._check_batch()
-
-        def dataset_fn(ctx):
-            return pipeline.train_dataset(
-                self.train_ids, T, B, train["seed"], start, steps,
-                per_replica_batch=ctx.get_per_replica_batch_size(B),
-                num_pipelines=ctx.num_input_pipelines, pipeline_id=ctx.input_pipeline_id)
-
-        ds = self.strategy.distribute_datasets_from_function(dataset_fn)
-        result = self._loop(ds, lambda xy: (*self.train_step(*xy), {}), start, B * T,
-                            partial_eval=lambda: self.evaluate(train["eval_batches"] * B),
-                            final_eval=self.evaluate, final_key="val_bpb")
+        self._compile()
+        ds = self.objective.dataset(self.strategy, start, train["steps"])
+        result = self._loop(ds, start)
         result["preset"] = str(self._save_preset(result))
         result["run_dir"] = str(self.run_dir)
         return result
 
-    def _curve(self, max_points=100):
-        """The training/validation curve from metrics.jsonl, thinned to <= max_points each."""
-        rows = [json.loads(x) for x in (self.run_dir / "metrics.jsonl").read_text().splitlines() if x.strip()]
-        tokens_per_step = self.recipe["train"]["batch_size"] * self.recipe["data"]["sequence_length"]
-        train = [{"step": r["step"], "tokens": r["tokens"], "loss": r["loss"]} for r in rows if "loss" in r]
-        val = [{"step": r["step"], "tokens": r["step"] * tokens_per_step, "val_loss": r["val_loss"],
-                "val_bpb": r["val_bpb"]} for r in rows if "val_loss" in r]
-        stride = max(1, len(train) // max_points)
-        return {"train": train[::stride] + train[-1:] if train else [], "validation": val}
+    def _on_sigterm(self, signum, frame):
+        self._stop_signal = signum
+
+    def _check_finite(self, value, step):
+        if not math.isfinite(value):
+            raise TrainingStopped(
+                f"loss became {value} at step {step}; the last good checkpoint is kept in "
+                f"{self.manager.directory}: lower train.learning_rate or raise train.warmup_steps",
+                exit_code=1,
+            )
+
+    def _loop(self, ds, start):
+        """Run steps start+1..steps over `ds`; returns the final evaluation (with timings).
+
+        The logged loss and term means are averaged over the steps since the last log line
+        (read back only at log time, so the loop does not wait on every step).
+        """
+        train, obj = self.recipe["train"], self.objective
+        steps, per_step = train["steps"], obj.work_per_step()
+        log = MetricsLog(self.run_dir / "metrics.jsonl", start)
+        writer = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        bar = None if self.quiet else Progress(steps)
+        shown = {}  # the figures on the progress line, kept for the final one
+        t_last, train_seconds, last_step, window = time.perf_counter(), 0.0, start, []
+        try:
+            step = start
+            for element in ds:
+                loss, norm, means = self.train_step(element)
+                step += 1
+                window.append((loss, means))
+                if step % train["log_every"] == 0 or step == steps or self._stop_signal:
+                    now = time.perf_counter()
+                    train_seconds += now - t_last
+                    avg = {"loss": sum(float(lv) for lv, _ in window) / len(window)}
+                    for k in means:
+                        if k != "loss":  # the loss itself is averaged above
+                            avg[k] = sum(float(m[k]) for _, m in window) / len(window)
+                    self._check_finite(avg["loss"], step)
+                    rate = (step - last_step) * per_step / max(1e-9, now - t_last)
+                    rec = {"step": step, **avg, "lr": float(self.schedule(step)), "grad_norm": float(norm),
+                           obj.unit: step * per_step, "elapsed": round(train_seconds, 3),
+                           obj.rate_key: round(rate, 1)}
+                    log.write(rec)
+                    with writer.as_default(step=step):
+                        for k in list(avg) + ["lr", "grad_norm", obj.rate_key]:
+                            tf.summary.scalar(k, rec[k])
+                    if bar:
+                        shown = {**avg, obj.rate_label: rate}
+                        bar.update(step, shown)
+                    window, last_step, t_last = [], step, time.perf_counter()
+                if step % train["eval_every"] == 0 and step < steps:
+                    ev = self.evaluate(train["eval_batches"])
+                    log.write({"step": step, **ev, "partial": True})
+                    with writer.as_default(step=step):
+                        for k, v in ev.items():
+                            tf.summary.scalar(k, v)
+                    t_last = time.perf_counter()
+                if step % train["checkpoint_every"] == 0 and step < steps:
+                    self._check_finite(float(loss), step)  # never checkpoint a diverged state
+                    self.manager.save(checkpoint_number=step)
+                    t_last = time.perf_counter()
+                if self._stop_signal:
+                    self.manager.save(checkpoint_number=step)
+                    raise TrainingStopped(
+                        f"stopped by signal {self._stop_signal} at step {step}; checkpoint saved in "
+                        f"{self.manager.directory}: rerun the same command (or add --resume) to continue",
+                        exit_code=128 + self._stop_signal,
+                    )
+            if steps > start:
+                self._check_finite(float(loss), steps)
+            self.manager.save(checkpoint_number=steps)
+            t0 = time.perf_counter()
+            final = self.evaluate(final=True)
+            final.update(step=steps, train_seconds=round(train_seconds, 2),
+                         eval_seconds=round(time.perf_counter() - t0, 2), final=True)
+            log.write(final)
+            if bar:
+                bar.update(steps, {**shown, obj.final_key: final[obj.final_key]}, finalize=True)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            log.close()
+            writer.close()
+        return final
 
     def _save_preset(self, result):
         """Save the trained model as a keras-hub preset (atomically) plus zoo.json provenance."""
-        r = self.recipe
-        info = {"model": self.spec.name, "recipe": r, "recipe_hash": recipe_hash(r), "precision": self.precision,
-                "result": {k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "step") if k in result},
-                "training_tokens": r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"],
-                "curve": self._curve()}
-        return write_preset(self.model, self.run_dir, info, self.install_preset)
+        r, obj = self.recipe, self.objective
+        info = {"model": self.spec.name, "objective": r["data"]["objective"], "recipe": r,
+                "recipe_hash": recipe_hash(r), "precision": self.precision, "init_from": r.get("init_from"),
+                "init_preset": str(self.init_preset) if self.init_preset else None,
+                **obj.preset_info(result, self.run_dir)}
+        return write_preset(self.model, self.run_dir, info, self.install_preset, extra=obj.save_extra)

@@ -9,6 +9,18 @@ from zoo.models.common import causal_lm
 
 
 def build_llama(spec, tokenizer, sequence_length=None):
+    """A freshly initialised LlamaCausalLM of a spec, with its preprocessor.
+
+    Args:
+        spec: the model's `zoo.registry.ModelSpec` (config: num_layers, num_query_heads,
+            num_key_value_heads, hidden_dim, intermediate_dim, optional rope_max_wavelength,
+            dropout, tie_word_embeddings).
+        tokenizer: the tokenizer; its vocabulary size sizes the embedding.
+        sequence_length: the preprocessor's sequence length (None: the spec's max_sequence_length).
+
+    Returns:
+        A `keras_hub.models.LlamaCausalLM`.
+    """
     import keras_hub  # imported here so `zoo list` does not pay for TensorFlow
 
     c = spec.config
@@ -35,7 +47,15 @@ def build_llama(spec, tokenizer, sequence_length=None):
 
 
 def llama_params(config, vocab, max_sequence_length):
-    """(total, non-embedding) parameter counts of a LlamaBackbone (no biases)."""
+    """(total, non-embedding) parameter counts of a LlamaBackbone (no biases).
+
+    Args:
+        config: the spec's architecture config (hidden_dim, intermediate_dim, num_layers,
+            num_query_heads, num_key_value_heads, optional tie_word_embeddings).
+        vocab: vocabulary size.
+        max_sequence_length: unused (rotary positions have no table); part of the
+            `count_params` signature.
+    """
     d, f, n = config["hidden_dim"], config["intermediate_dim"], config["num_layers"]
     head_dim = d // config["num_query_heads"]
     kv = config["num_key_value_heads"] * head_dim

@@ -134,6 +134,7 @@ class ZooT5Backbone(keras_hub.models.T5Backbone):
         return x
 
     def get_config(self):
+        """Overrides `T5Backbone.get_config`, adding `position_embedding`."""
         return {**super().get_config(), "position_embedding": self.position_embedding}
 
 
@@ -156,6 +157,15 @@ class ZooT5Seq2SeqLM(keras_hub.models.T5Seq2SeqLM):
     backbone_cls = ZooT5Backbone
 
     def call_encoder(self, token_ids, padding_mask):
+        """Overrides `T5Seq2SeqLM.call_encoder`: the encoder pass, embedding through `backbone.embed`.
+
+        Args:
+            token_ids: int tensor (batch, encoder_length) of encoder input ids.
+            padding_mask: tensor (batch, encoder_length), true / 1 at real tokens.
+
+        Returns:
+            The encoder output, float tensor (batch, encoder_length, hidden_dim).
+        """
         bb = self.backbone
         x = bb.encoder_embedding_dropout(bb.embed(token_ids))
         attention_mask = padding_mask[:, None, :]
@@ -168,6 +178,26 @@ class ZooT5Seq2SeqLM(keras_hub.models.T5Seq2SeqLM):
     def call_decoder_with_cache(self, encoder_hidden_states, encoder_padding_mask, decoder_token_ids,
                                 self_attention_cache, self_attention_cache_update_index,
                                 cross_attention_cache, cross_attention_cache_update_index):
+        """Overrides `T5Seq2SeqLM.call_decoder_with_cache`: embeds through `backbone.embed`, so
+        sinusoidal positions start at the self-attention cache index.
+
+        Args:
+            encoder_hidden_states: float tensor (batch, encoder_length, hidden_dim), the
+                encoder output.
+            encoder_padding_mask: tensor (batch, encoder_length), the encoder input's padding mask.
+            decoder_token_ids: int tensor (batch, length) of the decoder tokens to feed.
+            self_attention_cache: float tensor (batch, num_layers, 2, max_length, num_heads,
+                key_value_dim): the decoder self-attention keys and values seen so far.
+            self_attention_cache_update_index: where the fed tokens go in the self-attention
+                cache (and the position of the first one); None: no cache update, positions from 0.
+            cross_attention_cache: float tensor (batch, num_layers, 2, encoder_length,
+                num_heads, key_value_dim): the cross-attention keys and values of the encoder output.
+            cross_attention_cache_update_index: 0 to compute the cross-attention cache, None
+                to reuse it as given.
+
+        Returns:
+            (logits, hidden_states, self_attention_cache, cross_attention_cache), as keras-hub's.
+        """
         # As keras-hub's T5Seq2SeqLM.call_decoder_with_cache, embedding through backbone.embed.
         bb = self.backbone
         start = 0 if self_attention_cache_update_index is None else self_attention_cache_update_index

@@ -14,6 +14,19 @@ RELATIVE_BUCKETS = 32  # keras-hub's T5MultiHeadAttention: 32 buckets, max dista
 
 
 def build_t5(spec, tokenizer, sequence_length=None):
+    """A freshly initialised ZooT5Seq2SeqLM of a spec, with keras-hub's T5 preprocessor.
+
+    Args:
+        spec: the model's `zoo.registry.ModelSpec` (config: num_layers, num_heads,
+            hidden_dim, intermediate_dim, optional key_value_dim, dropout, activation,
+            use_gated_activation, tie_embedding_weights, position_embedding).
+        tokenizer: the tokenizer; its vocabulary size sizes the embedding.
+        sequence_length: the preprocessor's encoder and decoder sequence length (None: the
+            spec's max_sequence_length).
+
+    Returns:
+        A `zoo.models.t5.backbone.ZooT5Seq2SeqLM`.
+    """
     import keras_hub
 
     from zoo.models.t5.backbone import ZooT5Backbone, ZooT5Seq2SeqLM
@@ -52,7 +65,15 @@ def _t5_counts(config):
 def t5_params(config, vocab, max_sequence_length):
     """(total, non-embedding) parameters of a T5Backbone (no biases, scale-only norms,
     relative-position buckets in the first layer of each stack, shared token embedding,
-    tied output projection unless tie_embedding_weights=False)."""
+    tied output projection unless tie_embedding_weights=False).
+
+    Args:
+        config: the spec's architecture config (hidden_dim, intermediate_dim, num_layers,
+            num_heads, optional key_value_dim, use_gated_activation, tie_embedding_weights).
+        vocab: vocabulary size.
+        max_sequence_length: unused (no learned position table is counted); part of the
+            `count_params` signature.
+    """
     encoder, decoder = _t5_counts(config)
     non_embedding = encoder + decoder
     embeddings = vocab * config["hidden_dim"] * (1 if config.get("tie_embedding_weights", True) else 2)
@@ -62,8 +83,15 @@ def t5_params(config, vocab, max_sequence_length):
 def t5_flops(spec, vocab, context):
     """Forward FLOPs per (input token, target token) pair, inputs and targets `context` long:
     2·N_encoder + 2·N_decoder (weight matmuls; every token passes one stack each) +
-    2·layers·context·width for each of encoder self-, decoder self- and cross-attention +
-    2·width·vocab for the LM head on the target token."""
+    2·layers·context·inner for each of encoder self-, decoder self- and cross-attention
+    (inner = num_heads · key_value_dim, the width by default) + 2·width·vocab for the LM
+    head on the target token.
+
+    Args:
+        spec: the model's `zoo.registry.ModelSpec`.
+        vocab: vocabulary size.
+        context: input and target length the attention cost is counted at.
+    """
     c = spec.config
     encoder, decoder = _t5_counts(c)
     inner = c["num_heads"] * (c.get("key_value_dim") or c["hidden_dim"] // c["num_heads"])

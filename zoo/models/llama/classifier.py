@@ -1,0 +1,18 @@
+"""Llama's text classifier: the decoder classifier of `zoo.models.tasks` on a LlamaBackbone.
+
+>>> from zoo.hub import build
+>>> build("llama-nano-genre").predict(["To be, or not to be"], verbose=0).shape
+(1, 3)
+"""
+import keras
+import keras_hub
+
+from zoo.models.tasks import DecoderTextClassifier, ZooTextClassifierPreprocessor
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooLlamaTextClassifier(DecoderTextClassifier):
+    """LlamaBackbone + dropout + Dense(num_classes) on the last non-padding token."""
+
+    backbone_cls = keras_hub.models.LlamaBackbone
+    preprocessor_cls = ZooTextClassifierPreprocessor
