@@ -28,25 +28,20 @@ def target_terms(model, b, weights, training):
             "acc": tf.reduce_sum(correct(b["labels"], logits) * weights)}
 
 
-class SpanCorruption(Objective):
-    name = "span_corruption"
+class StreamTargets(Objective):
+    """What the encoder-decoder pretraining objectives share: windows of the corpus's token
+    stream, corrupted by `_batch(ids, rng, batch_size)` into model inputs and target labels;
+    loss and token accuracy over the target tokens."""
 
-    def build(self):
+    def _streams(self):
         from zoo.data import pipeline
 
-        super().build()
-        self.sentinels = O.sentinel_ids(self.tokenizer)
         corpus = self.data["corpus"]
         self.train_ids = pipeline.token_stream(corpus, "train", self.tokenizer)
         self.val_ids = pipeline.token_stream(corpus, "validation", self.tokenizer)
-        self.raw_length, self.target_length = O.span_lengths(
-            self.T, self.data["noise_density"], self.data["mean_span_length"], len(self.sentinels))
-        return self.model
 
     def _batch(self, ids, rng, batch_size):
-        tok = self.tokenizer
-        return O.span_batch(ids, batch_size, self.T, rng, self.sentinels, tok.end_token_id, tok.pad_token_id,
-                            self.data["noise_density"], self.data["mean_span_length"])
+        raise NotImplementedError
 
     def train_batch(self, step, batch_size, seed):
         return self._batch(self.train_ids, seeded(seed, step), batch_size)
@@ -63,6 +58,23 @@ class SpanCorruption(Objective):
         m = self._eval_terms(score, (self._batch(self.val_ids, np.random.default_rng([EVAL_SEED, i]), 32)
                                      for i in range(n)))
         return {"val_loss": m["loss"], "val_acc": m["acc"]}
+
+
+class SpanCorruption(StreamTargets):
+    name = "span_corruption"
+
+    def build(self):
+        super().build()
+        self.sentinels = O.sentinel_ids(self.tokenizer)
+        self._streams()
+        self.raw_length, self.target_length = O.span_lengths(
+            self.T, self.data["noise_density"], self.data["mean_span_length"], len(self.sentinels))
+        return self.model
+
+    def _batch(self, ids, rng, batch_size):
+        tok = self.tokenizer
+        return O.span_batch(ids, batch_size, self.T, rng, self.sentinels, tok.end_token_id, tok.pad_token_id,
+                            self.data["noise_density"], self.data["mean_span_length"])
 
     def summary(self, result):
         return {"raw_length": self.raw_length, "target_length": self.target_length}
