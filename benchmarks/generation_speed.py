@@ -304,15 +304,19 @@ def format_seq2seq_table(result):
     return "\n".join(lines)
 
 
+from benchmarks.beyond_fp32 import beyond_fp32, format_beyond_fp32  # noqa: E402
+
 COMPARISONS = {"decoder": (compare_with_keras_hub, format_table),
-               "seq2seq": (compare_seq2seq_with_keras_hub, format_seq2seq_table)}
+               "seq2seq": (compare_seq2seq_with_keras_hub, format_seq2seq_table),
+               "beyond_fp32": (beyond_fp32, format_beyond_fp32)}
 
 from zoo.paths import REPO_ROOT  # noqa: E402
 
 
 def compare_in_fresh_process(which="decoder", **kwargs):
     """Run a comparison (``"decoder"``: compare_with_keras_hub, ``"seq2seq"``:
-    compare_seq2seq_with_keras_hub) in a new Python process and return its result.
+    compare_seq2seq_with_keras_hub, ``"beyond_fp32"``: speculative and int8 decoding of
+    trained presets) in a new Python process and return its result.
 
     A process that has trained with op determinism enabled makes Keras silently refuse
     `jit_compile=True` (keras.src.trainers.trainer.model_supports_jit), which would time
@@ -344,7 +348,8 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.generation_speed")
     ap.add_argument("--which", default="decoder", choices=sorted(COMPARISONS),
-                    help="decoder: GPT2CausalLM vs DecodeEngine; seq2seq: T5Seq2SeqLM vs Seq2SeqEngine")
+                    help="decoder: GPT2CausalLM vs DecodeEngine; seq2seq: T5Seq2SeqLM vs Seq2SeqEngine; "
+                         "beyond_fp32: speculative and int8 decoding of trained presets")
     ap.add_argument("--json", help="write the raw result to this file")
     ap.add_argument("--kwargs", default="{}", help="JSON keyword arguments for the comparison function")
     args = ap.parse_args()
@@ -352,8 +357,9 @@ if __name__ == "__main__":
 
     console.import_tensorflow()
     kw = json.loads(args.kwargs)
-    if "batch_sizes" in kw:
-        kw["batch_sizes"] = tuple(kw["batch_sizes"])
+    for key in ("batch_sizes", "drafts", "draft_tokens"):
+        if key in kw:
+            kw[key] = tuple(kw[key])
     compare, fmt = COMPARISONS[args.which]
     result = compare(**kw)
     if args.json:

@@ -86,7 +86,8 @@ def cmd_generate(args):
 
     Args:
         args: the parsed argparse namespace (`name`, `prompt`, `max_new_tokens`, `sampler`,
-            `temperature`, `top_k`, `top_p`, `num_beams`, `seed`, `stream`).
+            `temperature`, `top_k`, `top_p`, `num_beams`, `seed`, `stream`, `draft`,
+            `draft_tokens`).
     """
     from zoo.generation.api import generate
     from zoo.generation.seq2seq import is_seq2seq_ref
@@ -94,6 +95,8 @@ def cmd_generate(args):
     lead = "" if is_seq2seq_ref(args.name) else args.prompt  # seq2seq: the output only
     kwargs = dict(max_new_tokens=args.max_new_tokens, sampler=args.sampler, temperature=args.temperature,
                   top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams, seed=args.seed)
+    if args.draft:
+        kwargs.update(draft=args.draft, draft_tokens=args.draft_tokens)
     if args.stream:
         pieces = generate(args.name, [args.prompt], stream=True, **kwargs)
         print(lead, end="", flush=True)
@@ -175,6 +178,9 @@ def build_parser():
     s.add_argument("--num-beams", type=int, default=1)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--stream", action="store_true")
+    s.add_argument("--draft", metavar="NAME", help="a smaller causal LM with the same tokenizer: speculative "
+                   "greedy decoding (same output, fewer target passes)")
+    s.add_argument("--draft-tokens", type=int, default=4, help="tokens the draft proposes per round")
     s.set_defaults(func=cmd_generate)
     s = sub.add_parser("bench", help="run benchmark suites (same as benchmarks/run.py)", add_help=False)
     s.add_argument("bench_args", nargs=argparse.REMAINDER, help="see benchmarks/run.py --help")

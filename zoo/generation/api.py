@@ -36,6 +36,26 @@ def engine_for(model):
     return _ENGINES[model]
 
 
+_SPECULATIVE = weakref.WeakKeyDictionary()  # target -> {(draft id, k): SpeculativeDecoder}
+
+
+def speculative_for(model, draft, draft_tokens):
+    """The cached `SpeculativeDecoder` of a causal LM with a draft model (one per pair and k).
+
+    Args:
+        model: the target causal LM.
+        draft: a smaller causal LM with the same tokenizer.
+        draft_tokens: proposals per round.
+    """
+    from zoo.generation.speculative import SpeculativeDecoder
+
+    per_target = _SPECULATIVE.setdefault(model, {})
+    key = (id(draft), int(draft_tokens))
+    if key not in per_target:
+        per_target[key] = SpeculativeDecoder(model, draft, draft_tokens=draft_tokens)
+    return per_target[key]
+
+
 def _resolve(model_or_name):
     if isinstance(model_or_name, str):
         from zoo.hub import get
@@ -80,7 +100,7 @@ def _as_user_error():
 
 def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temperature=1.0,
              top_k=None, top_p=None, num_beams=1, length_penalty=1.0, seed=None, stop=None,
-             stream=False, return_ids=False):
+             stream=False, return_ids=False, draft=None, draft_tokens=4):
     """Generate continuations for a batch of prompts (strings of any lengths).
 
     Returns the new text per prompt (or (text, ids) pairs with return_ids=True); with
@@ -106,6 +126,10 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
             always does.
         stream: return a generator of per-step pieces instead of the finished texts.
         return_ids: return (text, new token ids) pairs instead of the texts.
+        draft: a smaller causal LM (model, registered name or preset path) with the same
+            tokenizer for speculative decoding (`zoo.generation.speculative`): the output is
+            the model's own greedy output, so greedy only, not streamed.
+        draft_tokens: tokens the draft proposes per round (with `draft`).
 
     Returns:
         A list with each prompt's new text (or (text, ids) pairs with return_ids=True);
@@ -130,6 +154,12 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
     tokenizer = model.preprocessor.tokenizer
     ids = _encode(tokenizer, prompts)
     stop_ids = _stop_ids(tokenizer, stop)
+    if draft is not None:
+        out = _speculative(model, _resolve(draft), ids, max_new_tokens, draft_tokens, stop_ids,
+                           sampler=sampler, temperature=temperature, top_k=top_k, top_p=top_p,
+                           num_beams=num_beams, stream=stream)
+        texts = [decode(tokenizer, row) for row in out]
+        return list(zip(texts, out)) if return_ids else texts
     engine = engine_for(model)
     kwargs = dict(max_new_tokens=max_new_tokens, sampler=sampler, temperature=temperature,
                   top_k=top_k, top_p=top_p, num_beams=num_beams, length_penalty=length_penalty,
@@ -140,6 +170,25 @@ def generate(model_or_name, prompts, max_new_tokens=64, sampler="greedy", temper
         out = engine.generate_ids(ids, **kwargs)
     texts = [decode(tokenizer, row) for row in out]
     return list(zip(texts, out)) if return_ids else texts
+
+
+def _speculative(model, draft, ids, max_new_tokens, draft_tokens, stop_ids, sampler, temperature, top_k,
+                 top_p, num_beams, stream):
+    """Greedy decoding of `model` with `draft`'s proposals; a one-line ZooError for options
+    speculative decoding does not have."""
+    from zoo.generation import samplers as S
+    from zoo.generation.seq2seq import is_seq2seq
+
+    with _as_user_error():
+        mode, _ = S.validate_sampling_args(sampler, temperature, top_k, top_p, num_beams, 1.0)
+    if mode != "greedy" or stream:
+        raise ZooError(f"a draft model speeds up greedy decoding only (got sampler {sampler!r}"
+                       f"{', num_beams ' + str(num_beams) if num_beams > 1 else ''}"
+                       f"{', stream=True' if stream else ''}): drop the draft or use greedy, unstreamed")
+    if is_seq2seq(draft) or not hasattr(draft, "generate"):
+        raise ZooError(f"the draft must be a causal LM (gpt-*, llama-*), got a {type(draft).__name__}")
+    with _as_user_error():
+        return speculative_for(model, draft, draft_tokens).generate_ids(ids, max_new_tokens, stop_ids=stop_ids)
 
 
 def seq2seq_engine_for(model):

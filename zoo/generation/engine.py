@@ -315,6 +315,33 @@ class DecodeEngine:
             new.append((kc, vc))
         return self._logits(W, x[:, 0]), new
 
+    def _forward_chunk(self, W, toks, c, pad, caches):
+        """Feed toks [B, C] at cache columns c .. c+C-1 of whole-length caches.
+
+        caches: [K0, V0, K1, V1, ...], each [B, kv_heads, length, head_dim]; each row
+        attends to its columns from its pad count up to the token's own column.
+        Returns the last hidden states [B, C, D] and the updated caches.
+        """
+        rows, chunk = toks.shape[0], toks.shape[1]
+        length = caches[0].shape[2]
+        cols = tf.range(length)
+        idx = c + tf.range(chunk)                                       # [C]
+        pos = tf.maximum(idx[tf.newaxis, :] - pad[:, tf.newaxis], 0)    # [B, C]
+        mask = (cols[tf.newaxis, tf.newaxis, :] >= pad[:, tf.newaxis, tf.newaxis]) & \
+               (cols[tf.newaxis, tf.newaxis, :] <= idx[tf.newaxis, :, tf.newaxis])
+        mask = tf.reshape(mask, [rows, 1, 1, chunk, length])
+        x = self._embed(W, toks, pos)
+        cos_sin = self._rope_cos_sin(pos)
+        zero = tf.constant(0, tf.int32)
+        new = []
+        for i, lw in enumerate(W["layers"]):
+            q, k, v = self._project(lw, x, cos_sin)
+            kc = _dus(caches[2 * i], k, [zero, zero, c, zero])
+            vc = _dus(caches[2 * i + 1], v, [zero, zero, c, zero])
+            x = self._attend_ffn(lw, x, q, [kc], [vc], mask)
+            new += [kc, vc]
+        return x, new
+
     def _segments(self, length):
         """Cache pieces (start, end): [0, s), [s, 2s), [2s, 4s), ... up to the cache length."""
         ends, s = [], self.attention_segment
@@ -364,25 +391,10 @@ class DecodeEngine:
             W = self._prep(head_copy=False)  # the LM head runs once, on the last prompt position
             caches = [tf.zeros([rows, self.num_kv_heads, length, self.head_dim], self.dtype)
                       for _ in range(2 * self.num_layers)]
-            cols = tf.range(length)
-            zero = tf.constant(0, i32)
 
             def body(c, h_last, *caches):
                 toks = tf.slice(tokens, [0, c], [rows, chunk])
-                idx = c + tf.range(chunk)                                       # [C]
-                pos = tf.maximum(idx[tf.newaxis, :] - pad[:, tf.newaxis], 0)    # [B, C]
-                mask = (cols[tf.newaxis, tf.newaxis, :] >= pad[:, tf.newaxis, tf.newaxis]) & \
-                       (cols[tf.newaxis, tf.newaxis, :] <= idx[tf.newaxis, :, tf.newaxis])
-                mask = tf.reshape(mask, [rows, 1, 1, chunk, length])
-                x = self._embed(W, toks, pos)
-                cos_sin = self._rope_cos_sin(pos)
-                new = []
-                for i, lw in enumerate(W["layers"]):
-                    q, k, v = self._project(lw, x, cos_sin)
-                    kc = _dus(caches[2 * i], k, [zero, zero, c, zero])
-                    vc = _dus(caches[2 * i + 1], v, [zero, zero, c, zero])
-                    x = self._attend_ffn(lw, x, q, [kc], [vc], mask)
-                    new += [kc, vc]
+                x, new = self._forward_chunk(W, toks, c, pad, list(caches))
                 j = tf.clip_by_value(plen - 1 - c, 0, chunk - 1)
                 return (c + chunk, tf.gather(x, j, axis=1), *new)
 
