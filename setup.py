@@ -28,6 +28,7 @@ setup(
         "sentencepiece>=0.2",
         "tensorboard",
     ],
-    extras_require={"test": ["pytest>=8", "pytest-xdist>=3"]},
+    # peers: the PyTorch baby GPT the lm suite compares with (a CPU build of torch; see README)
+    extras_require={"test": ["pytest>=8", "pytest-xdist>=3"], "peers": ["torch==2.13.0"]},
     entry_points={"console_scripts": ["zoo=zoo.cli:main"]},
 )

@@ -15,21 +15,7 @@
   hoists an in-loop dequantisation out of the decode loop (so fp32 weights are read anyway),
   and its int8 x int8 dot was not faster than fp32.
 """
-import statistics
-import time
-
 import numpy as np
-
-
-def _timed_alternately(runs, repeats):
-    """Median seconds of each zero-argument function, timed in turn `repeats` times."""
-    times = {k: [] for k in runs}
-    for _ in range(repeats):
-        for k, f in runs.items():
-            t = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def greedy_agreement(reference, other):
@@ -69,6 +55,7 @@ def beyond_fp32(target="gpt-mini", drafts=("gpt-nano", "gpt-micro"), draft_token
     import keras_hub
 
     import zoo
+    from benchmarks.timing import timed_alternately
     from benchmarks.held_out import held_out_prompts, reference_bpb
     from zoo.data.tokenizers import encode
     from zoo.generation.engine import DecodeEngine
@@ -133,7 +120,7 @@ def beyond_fp32(target="gpt-mini", drafts=("gpt-nano", "gpt-micro"), draft_token
             runs[key] = lambda spec=spec: spec.generate_ids(rows.tolist(), new_tokens)
         for f in ("keras_hub_fp32", "keras_hub_int8"):
             runs[f]()  # compile at this batch size
-        med = _timed_alternately(runs, repeats)
+        med = timed_alternately(runs, repeats)
         made = b * new_tokens
         result["results"][b] = {
             "engine_tok_s": made / med["engine"],

@@ -44,6 +44,7 @@ import time
 import numpy as np
 
 from benchmarks.peak import matmul_peak
+from benchmarks.timing import timed_alternately
 
 
 def build_gpt2(vocab=8192, layers=4, heads=4, hidden=256, mlp=1024, max_len=256, seed=0):
@@ -112,15 +113,9 @@ def compare_with_keras_hub(batch_sizes=(1, 8, 32), prompt_len=8, total_len=256, 
         runs = {"xla": lambda: keras_hub_run(lm), "graph": lambda: keras_hub_run(graph), "ours": ours}
         outputs = {k: np.asarray(f()) for k, f in runs.items()}  # warm-up / compile
         identical = all(np.array_equal(outputs["ours"], o) for o in outputs.values())
-        times = {k: [] for k in runs}
-        for _ in range(repeats):  # alternating, so load from elsewhere hits all three alike
-            for k, f in runs.items():
-                t = time.perf_counter()
-                f()
-                times[k].append(time.perf_counter() - t)
+        med = timed_alternately(runs, repeats)  # so load from elsewhere hits all three alike
         # streamed runs: time to first token and per-step times per chunk
         ttft, step_ms = stream_timings(engine, prompt_lists, new, repeats)
-        med = {k: statistics.median(v) for k, v in times.items()}
         best = "xla" if med["xla"] <= med["graph"] else "graph"
         us = med["ours"]
         out["results"][batch] = {
@@ -224,14 +219,8 @@ def compare_seq2seq_with_keras_hub(batch_sizes=(1, 8, 32), input_len=32, max_len
         runs = {"xla": lambda: keras_hub_run(xla), "graph": lambda: keras_hub_run(graph), "ours": ours}
         outputs = {k: np.asarray(f()) for k, f in runs.items()}  # warm-up / compile
         identical = all(np.array_equal(outputs["ours"], o) for o in outputs.values())
-        times = {k: [] for k in runs}
-        for _ in range(repeats):
-            for k, f in runs.items():
-                t = time.perf_counter()
-                f()
-                times[k].append(time.perf_counter() - t)
+        med = timed_alternately(runs, repeats)
         ttft, step_ms = stream_timings(engine, rows, new, repeats, stop_ids=())
-        med = {k: statistics.median(v) for k, v in times.items()}
         best = "xla" if med["xla"] <= med["graph"] else "graph"
         out["results"][batch] = {
             "keras_hub_xla_tok_s": batch * new / med["xla"],

@@ -4,6 +4,11 @@ Bits per byte divides the summed NLL by the UTF-8 bytes of the text, so byte-lev
 subword models compare. Shakespeare is in-domain for the default recipes; the KJV is
 out-of-domain. 95% intervals come from a bootstrap over the windows scored.
 
+Once per run (the default model set) it also trains gpt-nano's recipe and a PyTorch peer,
+nanoGPT's baby GPT (`benchmarks.peers`), back to back on this machine and scores both on
+the same validation windows; without torch (`pip install -e ".[peers]"`) that part is
+skipped with a line.
+
 `--quick` scores about `max_bytes` of each split in windows spread evenly over the whole
 split (both validation plays, Hamlet and The Tempest; every test book), not a prefix of
 its first document; the bytes those windows cover are counted pro rata.
@@ -51,6 +56,49 @@ class LMSuite(Suite):
             "sampling": "evenly spaced windows",
             "data_hashes": {f"{c}/{s}": corpora.data_hash(c, s) for c, s in evals},
         }
+
+    standalone_key = "pytorch-peer"
+
+    def standalone_config(self, quick):
+        from benchmarks.peers.compare import torch_version
+
+        # torch's version keys the cache: installing it reruns a skipped comparison
+        return {"recipe": "gpt-nano", "context": 64, "steps": 2000, "batch_size": 12,
+                "max_windows": 512 if quick else None, "torch": torch_version(),
+                "data_hash": corpora.data_hash("shakespeare", "validation")}
+
+    def run_standalone(self, config, seed, out):
+        """gpt-nano's recipe against nanoGPT's baby GPT in PyTorch, trained in this run."""
+        from benchmarks.peers.compare import compare_with_pytorch
+
+        kw = {k: config[k] for k in ("recipe", "context", "steps", "batch_size", "max_windows")}
+        return compare_with_pytorch(seed=seed, **kw)
+
+    def render_extra(self, rows):
+        lines = []
+        for r in rows:
+            if not r.get("standalone"):
+                continue
+            m, c = r["metrics"], r["config"]
+            lines += ["### Against PyTorch: gpt-nano's recipe vs nanoGPT's baby GPT (same machine, same run)", ""]
+            if "skipped" in m:
+                lines += [f"Not run: {m['skipped']}.", ""]
+                continue
+            z, t = m["zoo"], m["torch"]
+            lines += [f"Both trained back to back in this run and scored on the same {m['windows']:,} windows of "
+                      f"{c['context']} tokens of the Shakespeare validation plays. The peer is nanoGPT's CPU "
+                      f"configuration written in PyTorch here (`benchmarks/peers/baby_gpt_torch.py`; {c['steps']:,} "
+                      f"steps of {c['batch_size']} × {c['context']} tokens, torch {t['torch']}, {t['threads']} "
+                      "threads) on zoo's byte tokens. Training seconds exclude evaluation.", "",
+                      "| model | parameters | training tokens | training seconds | validation bits per byte "
+                      f"({c['context']}-token windows) |", "|---|---|---|---|---|",
+                      f"| zoo `{z['recipe']}` recipe (Keras/TF) | {z['params']:,} | {z['tokens_seen']:,} | "
+                      f"{z['train_seconds']:.0f} | {z['bpb']:.3f} |",
+                      f"| nanoGPT baby GPT (PyTorch) | {t['params']:,} | {t['tokens_seen']:,} | "
+                      f"{t['train_seconds']:.0f} | {t['bpb']:.3f} |", "",
+                      f"zoo's time / PyTorch's: {m['time_ratio']:.2f}×; PyTorch's bits per byte minus zoo's: "
+                      f"{m['bpb_margin']:+.3f}.", ""]
+        return lines
 
     def run(self, entry, config, seed):
         from zoo.evaluation import causal_nll

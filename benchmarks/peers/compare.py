@@ -1,0 +1,108 @@
+"""zoo's gpt-nano recipe against a PyTorch peer (nanoGPT's baby GPT), trained in one run on one
+machine and scored on the same validation windows.
+
+* zoo: `train_recipe("gpt-nano")` into a temporary run directory (the user's preset is not
+  touched); its training-loop seconds come from the trainer (`train_seconds`, evaluation
+  excluded).
+* PyTorch: `benchmarks.peers.baby_gpt_torch` in a fresh process (so neither framework's
+  thread pools sit in the other's process), on the same byte token stream; its training-loop
+  seconds are timed there the same way.
+* Both are scored on the same non-overlapping 64-token windows of the Shakespeare validation
+  split (`zoo.data.pipeline.eval_windows`; 64 is the peer's context), in bits per byte:
+  summed NLL / ln 2 / the bytes those windows cover.
+
+When torch is not installed the comparison returns {"skipped": reason} (one line, no error).
+
+>>> from benchmarks.peers.compare import torch_missing
+>>> torch_missing() in (None, "torch is not installed: pip install -e '.[peers]' (PyTorch CPU) to run the PyTorch peer")
+True
+"""
+import importlib.util
+import json
+import math
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+LN2 = math.log(2.0)
+
+
+def _tokens_seen(recipe):
+    """Training tokens of a recipe: steps x batch x sequence length."""
+    from zoo.training.recipe import load_recipe
+
+    r = load_recipe(recipe)
+    return int(r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"])
+
+
+def torch_missing():
+    """None when torch can be imported, else the line saying how to install it."""
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed: pip install -e '.[peers]' (PyTorch CPU) to run the PyTorch peer"
+    return None
+
+
+def torch_version():
+    """torch's installed version, or None (read from its metadata, without importing it)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=12, max_windows=None,
+                         threads=None, seed=0):
+    """Train zoo's `recipe` and the PyTorch baby GPT back to back; score both on the same windows.
+
+    Args:
+        recipe: zoo's recipe (a causal LM with a byte tokenizer).
+        context: the peer's context and the scoring windows' length.
+        steps: the peer's steps (nanoGPT's baby configuration: 2000).
+        batch_size: the peer's batch (12).
+        max_windows: score this many windows spread over the validation split (None: all).
+        threads: the peer's torch threads (None: torch's default, the machine's cores).
+        seed: the peer's seed.
+
+    Returns:
+        {"zoo": {...}, "torch": {...}, "bpb_margin" (peer minus zoo, bits per byte),
+        "time_ratio" (zoo training seconds / peer's)} or {"skipped": reason}.
+    """
+    missing = torch_missing()
+    if missing:
+        print(f"[peers] skipped: {missing}", file=sys.stderr)
+        return {"skipped": missing}
+    from zoo.data import pipeline
+    from zoo.evaluation import causal_nll
+    from zoo.hub import load_preset
+    from zoo.training.run import train_recipe
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train_recipe(recipe, out=pathlib.Path(tmp) / "run", quiet=True)
+        model = load_preset(result["preset"])
+        tok = model.preprocessor.tokenizer
+        train_ids = pipeline.token_stream("shakespeare", "train", tok)
+        val_ids = pipeline.token_stream("shakespeare", "validation", tok)
+        bytes_per_token = pipeline.split_bytes("shakespeare", "validation") / (len(val_ids) - 1)
+        x, y, w = pipeline.eval_windows(np.asarray(val_ids), context, max_windows)
+        zoo_nats, zoo_tokens = causal_nll(model, val_ids, context, max_windows=max_windows)
+        data = pathlib.Path(tmp) / "data.npz"
+        np.savez(data, train_ids=np.asarray(train_ids), eval_x=x, eval_y=y, eval_w=w,
+                 vocab=int(tok.vocabulary_size()))
+        out = pathlib.Path(tmp) / "peer.json"
+        kwargs = {"data": str(data), "steps": steps, "batch_size": batch_size, "context": context, "seed": seed,
+                  "threads": threads}
+        subprocess.run([sys.executable, "-m", "benchmarks.peers.baby_gpt_torch", "--json", str(out), "--kwargs",
+                        json.dumps(kwargs)], check=True, cwd=str(pathlib.Path(__file__).resolve().parents[2]))
+        peer = json.loads(out.read_text())
+    zoo_side = {"train_seconds": result["train_seconds"], "val_bpb_own_context": result.get("val_bpb"),
+                "bpb": zoo_nats / LN2 / (zoo_tokens * bytes_per_token), "params": int(model.count_params()),
+                "tokens_seen": _tokens_seen(recipe), "recipe": recipe}
+    torch_side = dict(peer, bpb=peer["eval_nats"] / LN2 / (peer["eval_tokens"] * bytes_per_token))
+    return {"zoo": zoo_side, "torch": torch_side, "windows": int(len(x)), "context": context,
+            "bpb_margin": torch_side["bpb"] - zoo_side["bpb"],
+            "time_ratio": zoo_side["train_seconds"] / torch_side["train_seconds"]}

@@ -1,0 +1,38 @@
+"""benchmarks.peers: the PyTorch baby GPT (when torch is installed) and the skip line (when not)."""
+import numpy as np
+import pytest
+
+
+def test_without_torch_the_comparison_is_skipped_with_a_line(monkeypatch, capsys):
+    import importlib.util
+
+    from benchmarks.peers import compare
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    result = compare.compare_with_pytorch()
+    assert result == {"skipped": compare.torch_missing()} and ".[peers]" in result["skipped"]
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_lm_suite_renders_a_skipped_peer():
+    from benchmarks.suites import load_suites
+
+    suite = load_suites()["lm"]
+    row = {"standalone": True, "metrics": {"skipped": "torch is not installed"}, "config": suite.standalone_config(True)}
+    assert "Not run: torch is not installed." in "\n".join(suite.render_extra([row]))
+
+
+def test_baby_gpt_learns_a_repeating_stream():
+    pytest.importorskip("torch")
+    from benchmarks.peers.baby_gpt_torch import learning_rate, train_and_score
+    from zoo.data.pipeline import eval_windows
+
+    assert learning_rate(0, 100, 1e-3, 1e-4, 10) < learning_rate(10, 100, 1e-3, 1e-4, 10) == pytest.approx(1e-3)
+    assert learning_rate(100, 100, 1e-3, 1e-4, 10) == pytest.approx(1e-4)
+    stream = np.tile(np.arange(10), 200)  # a period-10 pattern: next token is fully predictable
+    x, y, w = eval_windows(stream[:400], 16)
+    r = train_and_score(stream, x, y, w, vocab=10, steps=150, batch_size=8, context=16, layers=1, heads=2, width=32,
+                        warmup=10, lr=3e-3, threads=1)
+    assert r["eval_nats"] / r["eval_tokens"] < 0.2 * np.log(10)  # far below uniform guessing
+    assert r["tokens_seen"] == 150 * 8 * 16 and r["train_seconds"] > 0
