@@ -1,0 +1,221 @@
+"""Where does TensorFlow lose to PyTorch on this CPU? Like-for-like probes, one fresh process each.
+
+The lm suite's PyTorch comparison (`benchmarks.peers.compare`) answers "who reaches the lower
+bits per byte in less time" with each side at its own recipe. This probe takes the
+recipes apart, so that a ratio measured on one machine can be explained:
+
+* `gemm`: GFLOP/s of the matmuls of gpt-nano's training step (1,024 tokens x width 128,
+  MLP 512, vocabulary 260), in TensorFlow graph mode (oneDNN), TensorFlow XLA and PyTorch;
+* `step`: ms per training step of zoo's gpt-nano recipe and of the PyTorch baby GPT at the
+  same batch and context; each at two step counts, so the slope is the steady-state step
+  and the intercept the start-up (XLA compilation for zoo);
+* `recipes` (with --recipes): the lm suite's comparison itself, each side at its recipe;
+* `knobs` (with --knobs): zoo's step under the switches that might matter on one CPU and
+  not on another (XLA off, op determinism off, oneDNN off or capped at AVX2, one intra-op
+  thread, XLA's 512-bit vectors and fast math, mixed bfloat16).
+
+It writes one JSON (CPU, versions, every figure) and prints a summary. It needs torch
+(`pip install -e ".[peers]"`) and, like every timed benchmark, a machine with nothing else
+running. It is a measuring script kept outside `zoo/` and `benchmarks/` so that running or
+changing it never touches the leaderboard's results.
+
+    python tools/framework_probe.py --out leaderboard/probes/framework-probe.json
+    python tools/framework_probe.py --knobs --recipes --out /tmp/probe.json
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+# (tokens, in, out): qkv, attention output, MLP up, MLP down, tied LM head; a large square for scale.
+GEMM_SHAPES = ((1024, 128, 384), (1024, 128, 128), (1024, 128, 512), (1024, 512, 128), (1024, 128, 260),
+               (2048, 2048, 2048))
+KNOBS = (
+    ("XLA off", {}, ["train.jit_compile=false"]),
+    ("op determinism off", {}, ["runtime.deterministic=false"]),
+    ("TF_ENABLE_ONEDNN_OPTS=0", {"TF_ENABLE_ONEDNN_OPTS": "0"}, []),
+    ("ONEDNN_MAX_CPU_ISA=AVX2", {"ONEDNN_MAX_CPU_ISA": "AVX2"}, []),
+    ("TF_NUM_INTRAOP_THREADS=1", {"TF_NUM_INTRAOP_THREADS": "1"}, []),
+    ("XLA 512-bit vectors + fast math",
+     {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512 --xla_cpu_enable_fast_math=true"}, []),
+    ("mixed_bfloat16", {}, ["train.precision=mixed_bfloat16"]),
+)
+
+
+def _gemm_worker(framework, reps=50):
+    """GFLOP/s per GEMM_SHAPES entry: a chain of `reps` matmuls (one input perturbed per
+    step so nothing is hoisted), best of 5."""
+    rates = {}
+    for m, k, n in GEMM_SHAPES:
+        r = reps if m * k * n < 1e9 else 4
+        if framework == "torch":
+            import torch
+
+            torch.set_num_threads(os.cpu_count())
+            a, b = torch.randn(m, k), torch.randn(k, n) / k ** 0.5
+
+            def run(a=a, b=b, r=r, m=m, n=n):
+                acc = torch.zeros(m, n)
+                for _ in range(r):
+                    acc += a @ b
+                    a = a + 1e-3
+                return float(acc[0, 0])
+        else:
+            import tensorflow as tf
+
+            a, b = tf.random.normal([m, k]), tf.random.normal([k, n]) / k ** 0.5
+
+            @tf.function(jit_compile=framework == "tf-xla")
+            def chain(a, b, r=r, m=m, n=n):
+                acc = tf.zeros([m, n])
+                for _ in range(r):
+                    acc += tf.matmul(a, b)
+                    a = a + 1e-3
+                return acc
+
+            def run(a=a, b=b, chain=chain):
+                return float(chain(a, b)[0, 0])
+        run()
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - t)
+        rates[f"{m}x{k}x{n}"] = round(2 * m * k * n * r / best / 1e9, 1)
+    return rates
+
+
+def _zoo_step_worker(steps, batch, context, overrides):
+    """Train seconds of zoo's gpt-nano recipe for `steps` steps at (batch, context)."""
+    from zoo.training.run import train_recipe
+
+    sets = [f"train.steps={steps}", f"train.eval_every={steps}", f"train.checkpoint_every={steps}",
+            f"train.batch_size={batch}", f"data.sequence_length={context}",
+            f"train.warmup_steps={min(100, steps // 4)}", *overrides]
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train_recipe("gpt-nano", overrides=sets, out=pathlib.Path(tmp) / "run", quiet=True)
+    return {"train_seconds": result["train_seconds"]}
+
+
+def _torch_step_worker(steps, batch, context):
+    """Train seconds of the PyTorch baby GPT for `steps` steps at (batch, context) on random bytes."""
+    import numpy as np
+
+    from benchmarks.peers.baby_gpt_torch import train_and_score
+
+    ids = np.random.default_rng(0).integers(0, 256, 2_000_000)
+    x, w = np.zeros((1, context), np.int64), np.ones((1, context), np.float32)
+    result = train_and_score(ids, x, x, w, 260, steps=steps, batch_size=batch, context=context,
+                             threads=os.cpu_count())
+    return {"train_seconds": result["train_seconds"]}
+
+
+WORKERS = {"gemm": _gemm_worker, "zoo_step": _zoo_step_worker, "torch_step": _torch_step_worker}
+
+
+def _in_fresh_process(kind, env=None, **kwargs):
+    """Run one worker in a new Python process (so no thread pool or XLA cache is shared)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "out.json"
+        cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out),
+               "--worker-kwargs", json.dumps(kwargs)]
+        environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO), **(env or {})}
+        subprocess.run(cmd, check=True, env=environment, cwd=str(REPO), stdout=subprocess.DEVNULL)
+        return json.loads(out.read_text())
+
+
+def _step_times(kind, batch, context, short, long, env=None, overrides=()):
+    """Steady-state ms/step (slope between two step counts) and start-up seconds (intercept)."""
+    extra = {"overrides": list(overrides)} if kind == "zoo_step" else {}
+    a = _in_fresh_process(kind, env, steps=short, batch=batch, context=context, **extra)["train_seconds"]
+    b = _in_fresh_process(kind, env, steps=long, batch=batch, context=context, **extra)["train_seconds"]
+    per_step = (b - a) / (long - short)
+    return {"ms_per_step": round(1000 * per_step, 2), "startup_seconds": round(a - short * per_step, 2),
+            "tokens_per_second": round(batch * context / per_step), "seconds": [a, b], "steps": [short, long]}
+
+
+def probe(knobs=False, recipes=False, short=200, long=600):
+    """Every probe on this machine; returns the JSON-ready record.
+
+    Args:
+        knobs: also time zoo's step under each of KNOBS.
+        recipes: also run the lm suite's recipe-against-recipe comparison
+            (`benchmarks.peers.compare.compare_with_pytorch`, all validation windows).
+        short, long: the two step counts of each step-time measurement.
+    """
+    sys.path.insert(0, str(REPO))
+    from benchmarks.provenance import cpu_info, package_versions
+
+    record = {"cpu": cpu_info(), "versions": package_versions(), "gemm_gflops": {}, "step": {}}
+    for framework in ("tf-graph", "tf-xla", "torch"):
+        record["gemm_gflops"][framework] = _in_fresh_process("gemm", framework=framework)
+    for batch, context in ((8, 128), (12, 64), (1, 64)):
+        key = f"B{batch}xT{context}"
+        record["step"][key] = {"zoo": _step_times("zoo_step", batch, context, short, long),
+                               "torch": _step_times("torch_step", batch, context, short, long)}
+        record["step"][key]["zoo_over_torch"] = round(
+            record["step"][key]["zoo"]["ms_per_step"] / record["step"][key]["torch"]["ms_per_step"], 3)
+    if knobs:
+        record["knobs"] = {"baseline": record["step"]["B8xT128"]["zoo"]}
+        for label, env, overrides in KNOBS:
+            record["knobs"][label] = _step_times("zoo_step", 8, 128, short, long, env, overrides)
+    if recipes:
+        from benchmarks.peers.compare import compare_with_pytorch
+
+        record["recipes"] = compare_with_pytorch()
+    return record
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="tools/framework_probe.py", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=False, help="write the JSON record here (temp name + rename)")
+    ap.add_argument("--knobs", action="store_true", help="also time zoo's step under each switch")
+    ap.add_argument("--recipes", action="store_true",
+                    help="also train gpt-nano's recipe and the baby GPT's, each as published (about 4 minutes)")
+    ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    ap.add_argument("--worker-out", help=argparse.SUPPRESS)
+    ap.add_argument("--worker-kwargs", default="{}", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        pathlib.Path(args.worker_out).write_text(json.dumps(WORKERS[args.worker](**json.loads(args.worker_kwargs))))
+        return 0
+    out = pathlib.Path(args.out) if args.out else None
+    if out:  # check the output path before minutes of measuring
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            print(f"error: cannot write {out}: a part of its directory is a file; choose another --out",
+                  file=sys.stderr)
+            return 2
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print("error: torch is not installed: pip install -e '.[peers]' (PyTorch CPU) to run the probe",
+              file=sys.stderr)
+        return 2
+    record = probe(knobs=args.knobs, recipes=args.recipes)
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    if out:
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(out)
+        print(f"wrote {out}")
+    for key, s in record["step"].items():
+        print(f"{key}: zoo {s['zoo']['ms_per_step']} ms/step (start-up {s['zoo']['startup_seconds']} s), "
+              f"torch {s['torch']['ms_per_step']} ms/step: zoo/torch {s['zoo_over_torch']}")
+    for label, s in record.get("knobs", {}).items():
+        print(f"knob {label}: {s['ms_per_step']} ms/step, start-up {s['startup_seconds']} s")
+    if "recipes" in record and "zoo" in record["recipes"]:
+        c = record["recipes"]
+        print(f"recipes: zoo {c['zoo']['train_seconds']:.1f} s to {c['zoo']['bpb']:.3f} bits/byte, "
+              f"torch {c['torch']['train_seconds']:.1f} s to {c['torch']['bpb']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
