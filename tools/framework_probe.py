@@ -148,7 +148,6 @@ def probe(knobs=False, recipes=False, short=200, long=600):
             (`benchmarks.peers.compare.compare_with_pytorch`, all validation windows).
         short, long: the two step counts of each step-time measurement.
     """
-    sys.path.insert(0, str(REPO))
     from benchmarks.provenance import cpu_info, package_versions
 
     record = {"cpu": cpu_info(), "versions": package_versions(), "gemm_gflops": {}, "step": {}}
@@ -173,7 +172,7 @@ def probe(knobs=False, recipes=False, short=200, long=600):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="tools/framework_probe.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=False, help="write the JSON record here (temp name + rename)")
+    ap.add_argument("--out", required=False, help="write the JSON record here (atomically: zoo.atomic)")
     ap.add_argument("--knobs", action="store_true", help="also time zoo's step under each switch")
     ap.add_argument("--recipes", action="store_true",
                     help="also train gpt-nano's recipe and the baby GPT's, each as published (about 4 minutes)")
@@ -185,25 +184,24 @@ def main(argv=None):
         pathlib.Path(args.worker_out).write_text(json.dumps(WORKERS[args.worker](**json.loads(args.worker_kwargs))))
         return 0
     out = pathlib.Path(args.out) if args.out else None
-    if out:  # check the output path before minutes of measuring
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            print(f"error: cannot write {out}: a part of its directory is a file; choose another --out",
-                  file=sys.stderr)
-            return 2
-    import importlib.util
-
-    if importlib.util.find_spec("torch") is None:
-        print("error: torch is not installed: pip install -e '.[peers]' (PyTorch CPU) to run the probe",
+    # Check the output path before minutes of measuring, without creating anything yet.
+    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None) if out else None
+    if existing is not None and not existing.is_dir():
+        print(f"error: cannot write {out}: {existing} is a file, not a directory; choose another --out",
               file=sys.stderr)
         return 2
+    sys.path.insert(0, str(REPO))
+    from benchmarks.peers.compare import torch_missing
+
+    missing = torch_missing()
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     record = probe(knobs=args.knobs, recipes=args.recipes)
-    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
     if out:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(out)
+        from zoo import atomic
+
+        atomic.write_json(out, record)
         print(f"wrote {out}")
     for key, s in record["step"].items():
         print(f"{key}: zoo {s['zoo']['ms_per_step']} ms/step (start-up {s['zoo']['startup_seconds']} s), "
