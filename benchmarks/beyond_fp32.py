@@ -55,8 +55,9 @@ def beyond_fp32(target="gpt-mini", drafts=("gpt-nano", "gpt-micro"), draft_token
     import keras_hub
 
     import zoo
-    from benchmarks.timing import timed_alternately
     from benchmarks.held_out import held_out_prompts, reference_bpb
+    from benchmarks.peak import matmul_peak
+    from benchmarks.timing import timed_alternately
     from zoo.data.tokenizers import encode
     from zoo.generation.engine import DecodeEngine
     from zoo.generation.speculative import SpeculativeDecoder
@@ -88,8 +89,6 @@ def beyond_fp32(target="gpt-mini", drafts=("gpt-nano", "gpt-micro"), draft_token
     engine_greedy = np.array(engine.generate_ids(ids[:prompts].tolist(), new_tokens))
     prefix, whole = greedy_agreement(fp32_greedy, keras_hub_run("int8", ids[:prompts]))
     bpb_set = held_out_prompts(bpb_pairs, prompt_bytes, new_tokens)
-    from benchmarks.peak import matmul_peak
-
     result = {
         "target": target, "params": {target: int(lm.count_params())},
         "peak_flops": matmul_peak("float32", jit=True, reps=8, trials=5),

@@ -3,7 +3,8 @@
 README.md holds no typed measurement: `zoo leaderboard` (and every benchmark run that
 writes the repo's leaderboard) fills the blocks between
 
-    <!-- zoo:figures:begin --> ... <!-- zoo:figures:end -->   (from leaderboard/results/**)
+    <!-- zoo:figures:begin --> ... <!-- zoo:figures:end -->   (from leaderboard/results/**, and
+                                                                 the main-job timings in leaderboard/probes/)
     <!-- zoo:models:begin -->  ... <!-- zoo:models:end -->    (from the registry: zoo show)
 
 Each figure row names its results file and its commit, and flags a result of another
@@ -16,6 +17,7 @@ Example:
 >>> from benchmarks.figures import write_readme_blocks
 >>> write_readme_blocks("leaderboard")          # README.md beside leaderboard/
 """
+import json
 import os
 import pathlib
 import re
@@ -132,7 +134,29 @@ def figures_block(out, base):
     for title, suite, columns in TABLES:
         lines += _table(title, suite, columns, results, out, base, state, commit)
     lines += _standalone_lines(results, out, base, state, commit)
+    lines += main_job_lines(out, base)
     return "\n".join(lines).rstrip("\n")
+
+
+def main_job_lines(out, base):
+    """One line per machine for README's main job timed from a fresh clone: the records
+    `tools/time_main_job.py` writes to <out>/probes/main-job-*.json (links relative to `base`).
+
+    Args:
+        out: the leaderboard directory.
+        base: the directory the links are relative to.
+    """
+    lines = []
+    for path in sorted(pathlib.Path(out).glob("probes/main-job-*.json")):
+        r = json.loads(path.read_text())
+        cpu = (r.get("provenance") or {}).get("cpu") or {}
+        seconds, training = r["main_job_seconds"], sum(r["training_seconds"].values())
+        lines.append(f"- Main job (`{r['command']}`) from a fresh clone with an empty `ZOO_HOME`, packages already "
+                     f"installed: {seconds:,.0f} s ({seconds // 60:.0f} min {seconds % 60:.0f} s) on "
+                     f"{cpu_label(cpu)}, {cpu.get('cores', '?')} cores, at commit `{r['commit'][:8]}`; training "
+                     f"loops {training:,.0f} s of it ([{path.name}]({os.path.relpath(path, base)}), "
+                     f"`tools/time_main_job.py`)")
+    return lines + ([""] if lines else [])
 
 
 def models_block():

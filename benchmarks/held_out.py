@@ -6,13 +6,11 @@ continuations: shared by the generation suite and the beyond-fp32 comparison.
 >>> len(prompt), len(reference)
 (48, 64)
 """
-import math
-
 import numpy as np
 
 from zoo.data import corpora
+from zoo.metrics import LN2
 
-LN2 = math.log(2.0)
 
 
 def held_out_prompts(n, prompt_bytes, reference_bytes):

@@ -84,24 +84,43 @@ def latency_vs_batch(rows, path):
 
 def throughput_vs_keras_hub(rows, path):
     for r in rows:
-        contenders = r["metrics"].get("contenders")
+        contenders = ((r["metrics"].get("benchmark") or {}).get("contenders")) or {}
         if not contenders:
             continue
-        names = list(contenders)
+        names = sorted(contenders, key=lambda n: contenders[n]["tok_s"])
         fig = Figure(figsize=(6, 3.5))
         ax = fig.add_subplot(1, 1, 1)
-        ax.barh(names, [contenders[n]["tokens_per_s"] for n in names])
-        ax.set_xlabel("training tokens/s (same run, same machine)")
-        ax.set_title("Training throughput vs keras-hub fit")
+        ax.barh([contenders[n]["label"] for n in names], [contenders[n]["tok_s"] for n in names],
+                color=["tab:blue" if contenders[n]["kind"] == "ours" else "tab:gray" for n in names])
+        ax.set_xlabel("training tokens/s (median of rounds; same run, same machine)")
+        ax.set_title("Training throughput: zoo (blue) vs keras-hub fit (grey)")
         _save(fig, path)
         return path
+    return None
+
+
+def throughput_quality_curves(rows, path):
+    """The quality check's training-loss curves: float32 zoo step vs the fastest setting."""
+    for r in rows:
+        result = r["metrics"].get("benchmark") or {}
+        runs = {n: q for n, q in (result.get("quality") or {}).items() if len(q.get("curve") or []) > 1}
+        if len(runs) < 2:
+            continue
+        fig = Figure(figsize=(6, 3.5))
+        ax = fig.add_subplot(1, 1, 1)
+        for name, q in runs.items():
+            ax.plot([p["step"] * q["tokens"] / q["steps"] for p in q["curve"]], [p["loss"] for p in q["curve"]],
+                    label=f"{result['contenders'][name]['label']} (val loss {q['val_loss']:.3f})")
+        return _finish(fig, ax, path, "training tokens", "training loss (nats/token)",
+                       "Throughput quality check: same init, same batches")
     return None
 
 
 PLOTS = {
     "lm": [("training_curves.png", training_curves), ("bpb_vs_params.png", bpb_vs_params)],
     "generation": [("latency_vs_batch.png", latency_vs_batch)],
-    "throughput": [("throughput_vs_keras_hub.png", throughput_vs_keras_hub)],
+    "throughput": [("throughput_vs_keras_hub.png", throughput_vs_keras_hub),
+                   ("throughput_quality_curves.png", throughput_quality_curves)],
 }
 
 

@@ -220,6 +220,27 @@ def test_throughput_suite_registered_and_renders():
     assert set(CONTENDERS[n]["kind"] for n in suite.config(True)["contenders"] if "keras_hub" in n) == {"fit"}
     assert {"keras_hub_fit", "keras_hub_fit_bf16", "keras_hub_fit_xla", "keras_hub_fit_bf16_xla"} <= set(
         suite.config(True)["contenders"])  # every keras-hub setting, quick included
+    quick = suite.config(True)
+    # zoo's float32 with and without XLA, and a quality check of >= 1M tokens, quick included
+    assert {(CONTENDERS[n]["precision"], CONTENDERS[n]["jit"]) for n in quick["contenders"]
+            if CONTENDERS[n]["kind"] == "ours"} >= {("float32", False), ("float32", True)}
+    assert quick["quality_steps"] * SHAPE["batch_size"] * SHAPE["sequence_length"] >= 1_000_000
+
+
+def test_throughput_quality_curve_and_plots(tmp_path):
+    from benchmarks.plots import throughput_quality_curves, throughput_vs_keras_hub
+    from benchmarks.throughput.contender import _curve
+
+    curve = _curve([4.0] * 16 + [2.0] * 16, 32, points=2)
+    assert curve == [{"step": 16, "loss": 4.0}, {"step": 32, "loss": 2.0}]
+    assert _curve([3.0], 32) == [{"step": 32, "loss": 3.0}]  # fit: one loss per epoch
+    row = {"label": "zoo", "kind": "ours", "tok_s": 2.0}
+    quality = {n: {"curve": curve, "tokens": 64, "steps": 32, "val_loss": 2.1} for n in ("a", "b")}
+    metrics = {"benchmark": {"contenders": {"a": row, "b": dict(row, kind="fit")}, "quality": quality}}
+    assert throughput_vs_keras_hub([{"metrics": metrics}], str(tmp_path / "t.png"))
+    assert throughput_quality_curves([{"metrics": metrics}], str(tmp_path / "q.png"))
+    assert (tmp_path / "t.png").stat().st_size > 0 and (tmp_path / "q.png").stat().st_size > 0
+    assert throughput_quality_curves([{"metrics": {"benchmark": {"quality": {}}}}], str(tmp_path / "n.png")) is None
 
 
 def test_throughput_ratios_are_against_the_fastest_keras_hub_setting():

@@ -398,3 +398,14 @@ def test_competition_ranks_share_ties():
 
     assert competition_ranks({"a": 0.5, "b": 0.9, "c": 0.5, "d": 0.1}) == {"b": 1, "a": 2, "c": 2, "d": 4}
     assert competition_ranks({"x": 2.0, "y": 1.0}, higher_is_better=False) == {"y": 1, "x": 2}
+
+
+def test_baseline_classifiers_keep_the_label_type():
+    """The n-gram baseline returns labels as given: ints as ints, genre names as strings."""
+    pytest.importorskip("sklearn")
+    from zoo import baselines
+
+    texts = ["a cat", "a dog", "the cat", "the dog"]
+    assert baselines.NgramClassifier().fit(texts, [0, 1, 0, 1]).predict(["my cat"]) == [0]
+    assert baselines.NgramClassifier().fit(texts, ["cat", "dog"] * 2).predict(["my cat"]) == ["cat"]
+    assert doctest.testmod(baselines).failed == 0

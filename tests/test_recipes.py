@@ -121,3 +121,19 @@ def test_subword_tokenizer_is_trained_and_saved_with_the_model(tmp_path, kind, s
     tok = model.preprocessor.tokenizer
     assert tok.vocabulary_size() <= size and model.backbone.vocabulary_size == tok.vocabulary_size()
     assert decode(tok, encode(tok, "the king")).replace(" ", "") == "theking"
+
+
+@pytest.mark.parametrize("name", ["gpt-nano", "llama-nano"])
+def test_a_preset_trained_in_mixed_bfloat16_loads(name, tmp_path, small_corpus):
+    """keras-hub cannot load a saved "mixed_bfloat16" policy: presets are saved as float32
+    (their variables are float32 under a mixed policy), whatever the CPU."""
+    from zoo.hub import load_preset
+    from zoo.training.run import train_recipe
+
+    result = train_recipe(name, overrides=TINY + [f"data.corpus={small_corpus}", "train.precision=mixed_bfloat16"],
+                          out=tmp_path / "run", quiet=True)
+    saved = json.loads((pathlib.Path(result["preset"]) / "config.json").read_text())
+    assert saved["config"]["dtype"]["config"]["name"] == "float32"
+    model = load_preset(result["preset"])
+    assert model.backbone.dtype_policy.name == "float32"
+    assert isinstance(model.generate("To be", max_length=12), str)

@@ -96,14 +96,14 @@ def test_greedy_agreement():
 def test_beyond_fp32_table_renders():
     from benchmarks.suites import load_suites
 
-    suite = load_suites()["generation"]
+    suite = load_suites()["decoding"]
     spec = {"tok_s": 150.0, "ratio": 1.5, "identical": True, "tokens_per_round": 3.2}
     metrics = {"target": "gpt-mini", "params": {"gpt-mini": 10, "gpt-nano": 2}, "peak_flops": 6e10,
                "int8": {"greedy_prefix_agreement": 0.9, "greedy_rows_equal": 0.5, "fp32_bpb": 2.0,
                         "int8_bpb": 2.02, "bpb_change": 0.01, "bpb_pairs": 64},
                "results": {"1": {"engine_tok_s": 100.0, "keras_hub_fp32_tok_s": 50.0, "keras_hub_int8_tok_s": 60.0,
                                  "speculative": {"gpt-nano/k3": spec}}}}
-    config = suite.beyond_config(True)
+    config = suite.config(True)
     text = "\n".join(suite.render_extra([{"model": "beyond-fp32", "standalone": True, "metrics": metrics,
                                           "config": config}]))
     assert "| 1 | speculative, draft gpt-nano, k=3 | 150 | 1.50× | 3.20 | yes |" in text
@@ -129,3 +129,15 @@ def test_generate_with_a_draft_and_its_errors():
         generate(target, ["x" * 120], max_new_tokens=8, draft=draft)  # gpt-nano's context is 128
     with pytest.raises(ZooError, match="causal LM"):
         generate(target, ["To be"], draft=build("t5-nano"))
+
+
+def test_decoding_suite_headline_counts_only_exact_speculative_settings():
+    from benchmarks.suites.decoding import best_at_batch_1
+
+    row = {"engine_tok_s": 100.0, "keras_hub_int8_tok_s": 130.0,
+           "speculative": {"gpt-nano/k3": {"ratio": 1.2, "identical": True},
+                           "gpt-micro/k5": {"ratio": 1.5, "identical": False}}}
+    metrics = {"results": {"1": row, "8": dict(row, keras_hub_int8_tok_s=500.0)}}
+    assert best_at_batch_1(metrics) == {"best_speedup_b1": 1.3, "best_method_b1": "keras-hub int8"}
+    row["keras_hub_int8_tok_s"] = 90.0
+    assert best_at_batch_1(metrics) == {"best_speedup_b1": 1.2, "best_method_b1": "speculative gpt-nano/k3"}

@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from out_path import unwritable_reason
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # (tokens, in, out): qkv, attention output, MLP up, MLP down, tied LM head; a large square for scale.
 GEMM_SHAPES = ((1024, 128, 384), (1024, 128, 128), (1024, 128, 512), (1024, 512, 128), (1024, 128, 260),
@@ -184,11 +186,9 @@ def main(argv=None):
         pathlib.Path(args.worker_out).write_text(json.dumps(WORKERS[args.worker](**json.loads(args.worker_kwargs))))
         return 0
     out = pathlib.Path(args.out) if args.out else None
-    # Check the output path before minutes of measuring, without creating anything yet.
-    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), None) if out else None
-    if existing is not None and not existing.is_dir():
-        print(f"error: cannot write {out}: {existing} is a file, not a directory; choose another --out",
-              file=sys.stderr)
+    reason = unwritable_reason(out)  # before minutes of measuring, creating nothing
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
         return 2
     sys.path.insert(0, str(REPO))
     from benchmarks.peers.compare import torch_missing

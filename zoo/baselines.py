@@ -78,9 +78,10 @@ class NgramClassifier:
             texts: passages (strings).
 
         Returns:
-            A list of predicted labels (ints for integer labels).
+            A list of predicted labels, of the training labels' Python type (int or str).
         """
-        return [int(y) if hasattr(y, "item") else y for y in self.pipeline.predict(list(texts))]
+        # numpy scalars back to Python values: ints stay ints, string labels stay strings
+        return [y.item() if hasattr(y, "item") else y for y in self.pipeline.predict(list(texts))]
 
 
 class PairFeatureNsp:

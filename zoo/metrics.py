@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+LN2 = math.log(2.0)  # nats per bit
+
 __all__ = [
     "value_of",
     "perplexity",
@@ -140,7 +142,7 @@ def bits_per_byte(total_nll_nats: float, total_bytes: int) -> float:
     x = float(total_nll_nats)
     if math.isnan(x) or x < 0:
         raise ValueError(f"total_nll_nats must be a non-negative number, got {x}")
-    return x / (math.log(2) * float(total_bytes))
+    return x / (LN2 * float(total_bytes))
 
 
 # --------------------------------------------------------------------------- generation metrics

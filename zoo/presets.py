@@ -45,8 +45,29 @@ def _hint_zoo_classes(obj):
     return out
 
 
+def _float32_policies(obj):
+    """`obj` (a saved config) with every mixed-precision dtype policy written as float32.
+
+    A mixed policy keeps float32 variables, so the saved weights are float32 already; but
+    keras-hub's loader cannot read a saved "mixed_bfloat16" policy (it asks whether the name
+    is a float dtype and Keras raises), so a preset trained in mixed precision would not load.
+    Loading applies the caller's own policy, as for any float32 preset.
+    """
+    if isinstance(obj, list):
+        return [_float32_policies(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: _float32_policies(v) for k, v in obj.items()}
+    config = out.get("config")
+    if out.get("class_name") == "DTypePolicy" and isinstance(config, dict) \
+            and str(config.get("name", "")).startswith("mixed_"):
+        out["config"] = dict(config, name="float32")
+    return out
+
+
 def make_portable(preset_dir):
-    """Rewrite a saved preset's configs: portable byte tokenizer (+ its assets), zoo classes hinted.
+    """Rewrite a saved preset's configs: portable byte tokenizer (+ its assets), zoo classes
+    hinted, mixed-precision policies saved as float32.
 
     Args:
         preset_dir: a directory written by keras-hub's save_to_preset (not yet in place).
@@ -55,13 +76,16 @@ def make_portable(preset_dir):
 
     preset_dir = pathlib.Path(preset_dir)
     portable = False
-    for name in CONFIG_FILES:
+    for name in ("config.json", *CONFIG_FILES):  # config.json: the backbone's, policies only
         path = preset_dir / name
         if not path.is_file():
             continue
         before = json.loads(path.read_text(encoding="utf-8"))
-        after = _hint_zoo_classes(to_portable(before))
-        portable = portable or after != _hint_zoo_classes(before)
+        if name == "config.json":
+            after = _float32_policies(before)
+        else:
+            after = _hint_zoo_classes(_float32_policies(to_portable(before)))
+            portable = portable or after != _hint_zoo_classes(_float32_policies(before))
         if after != before:
             atomic.write_text(path, json.dumps(after, indent=4))
     if portable:

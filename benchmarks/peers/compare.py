@@ -19,7 +19,6 @@ True
 """
 import importlib.util
 import json
-import math
 import pathlib
 import subprocess
 import sys
@@ -27,15 +26,7 @@ import tempfile
 
 import numpy as np
 
-LN2 = math.log(2.0)
-
-
-def _tokens_seen(recipe):
-    """Training tokens of a recipe: steps x batch x sequence length."""
-    from zoo.training.recipe import load_recipe
-
-    r = load_recipe(recipe)
-    return int(r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"])
+from zoo.metrics import LN2
 
 
 def torch_missing():
@@ -76,14 +67,18 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
     if missing:
         print(f"[peers] skipped: {missing}", file=sys.stderr)
         return {"skipped": missing}
+    from benchmarks.harness import training_token_counts
     from zoo.data import pipeline
     from zoo.evaluation import causal_nll
     from zoo.hub import load_preset
+    from zoo.preset_check import read_config
     from zoo.training.run import train_recipe
 
     with tempfile.TemporaryDirectory() as tmp:
         result = train_recipe(recipe, out=pathlib.Path(tmp) / "run", quiet=True)
         model = load_preset(result["preset"])
+        tokens_seen = training_token_counts(read_config(pathlib.Path(result["preset"]) / "zoo.json",
+                                                        what="zoo.json"))[0]
         tok = model.preprocessor.tokenizer
         train_ids = pipeline.token_stream("shakespeare", "train", tok)
         val_ids = pipeline.token_stream("shakespeare", "validation", tok)
@@ -101,7 +96,7 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
         peer = json.loads(out.read_text())
     zoo_side = {"train_seconds": result["train_seconds"], "val_bpb_own_context": result.get("val_bpb"),
                 "bpb": zoo_nats / LN2 / (zoo_tokens * bytes_per_token), "params": int(model.count_params()),
-                "tokens_seen": _tokens_seen(recipe), "recipe": recipe}
+                "tokens_seen": tokens_seen, "recipe": recipe}
     torch_side = dict(peer, bpb=peer["eval_nats"] / LN2 / (peer["eval_tokens"] * bytes_per_token))
     return {"zoo": zoo_side, "torch": torch_side, "windows": int(len(x)), "context": context,
             "bpb_margin": torch_side["bpb"] - zoo_side["bpb"],

@@ -90,12 +90,10 @@ class GenerationSuite(Suite):
 
     standalone_key = "engine-vs-keras-hub"
     seq2seq_key = "seq2seq-engine-vs-keras-hub"
-    beyond_key = "beyond-fp32"
 
     def standalone_parts(self):
         return {self.standalone_key: (self.standalone_config, self.run_standalone),
-                self.seq2seq_key: (self.seq2seq_config, self.run_seq2seq_standalone),
-                self.beyond_key: (self.beyond_config, self.run_beyond_fp32)}
+                self.seq2seq_key: (self.seq2seq_config, self.run_seq2seq_standalone)}
 
     def standalone_config(self, quick):
         return {"batch_sizes": [1, 8, 32], "prompt_len": 8, "total_len": 256, "vocab": 8192, "layers": 4,
@@ -108,24 +106,6 @@ class GenerationSuite(Suite):
         return {"batch_sizes": [1, 32] if quick else [1, 8, 32], "input_len": 32,
                 "max_length": 64 if quick else 128, "vocab": 8192, "layers": 4, "heads": 4, "hidden": 256,
                 "mlp": 1024, "repeats": 2 if quick else 3}
-
-    def beyond_config(self, quick):
-        # gpt-nano's context (128 tokens) bounds prompt + new tokens + proposals
-        return {"target": "gpt-mini", "drafts": ["gpt-nano", "gpt-micro"], "draft_tokens": [3, 5],
-                "batch_sizes": [1, 8], "prompts": 16, "prompt_bytes": 48, "new_tokens": 64,
-                "bpb_pairs": 64 if quick else 256, "repeats": 3 if quick else 5,
-                "data_hash": corpora.data_hash("shakespeare", "validation")}
-
-    def run_beyond_fp32(self, config, seed, out):
-        """Speculative decoding (trained drafts for the trained target) and Keras int8
-        weights against the fp32 engine; trains the presets it needs when missing."""
-        from benchmarks.generation_speed import compare_in_fresh_process
-        from benchmarks.harness import ModelEntry
-
-        for name in [config["target"], *config["drafts"]]:
-            ModelEntry(name).ensure_trained()
-        kw = {k: v for k, v in config.items() if k not in ("family", "data_hash")}
-        return compare_in_fresh_process("beyond_fp32", seed=seed, **kw)
 
     def run_standalone(self, config, seed, out):
         """Our engine vs keras-hub's GPT2CausalLM.generate (XLA-compiled) on the same weights."""
@@ -154,9 +134,6 @@ class GenerationSuite(Suite):
                 continue
             if r["model"].startswith(self.seq2seq_key):
                 lines += self._render_seq2seq(r)
-                continue
-            if r["model"].startswith(self.beyond_key):
-                lines += self._render_beyond(r)
                 continue
             lines += self._render_decoder(r)
             lines.append("")
@@ -190,38 +167,6 @@ class GenerationSuite(Suite):
                          f"{v['ours_tok_s']:,.0f} | {v['ratio']:.2f}× | {v['ttft_ms']:.1f} | "
                          f"{v['ms_per_token_p50']:.2f} | {v['ms_per_token_p95']:.2f} | "
                          f"{'yes' if v['identical'] else 'NO'} | {100 * v['peak_fraction']:.1f}% |")
-        return lines
-
-    @staticmethod
-    def _render_beyond(r):
-        m, c = r["metrics"], r["config"]
-        q, target = m["int8"], m["target"]
-        sizes = ", ".join(f"{name} {n:,}" for name, n in m["params"].items())
-        lines = ["### Beyond the fp32 engine: speculative decoding and int8 weights (trained presets, same run)", "",
-                 f"Target {target}; parameters: {sizes}. {c['prompts']} held-out prompts of {c['prompt_bytes']} "
-                 f"bytes, {c['new_tokens']} greedy tokens each, timed alternately ({c['repeats']} calls each). "
-                 "Speculative: the draft proposes k tokens per round, the target checks them in one pass "
-                 "(`zoo.generation.speculative`; exact for greedy). int8: Keras `quantize(\"int8\")` on the "
-                 "target's backbone, decoded by keras-hub `GPT2CausalLM.generate` with XLA. fp32 matmul peak "
-                 f"measured in this run: {m['peak_flops'] / 1e9:.0f} GFLOP/s.", "",
-                 "| batch | method | tok/s | vs fp32 engine | tokens per round | greedy output identical to fp32 |",
-                 "|---|---|---|---|---|---|"]
-        for b, v in sorted(m["results"].items(), key=lambda kv: int(kv[0])):
-            base = v["engine_tok_s"]
-            lines.append(f"| {b} | zoo engine, fp32 | {base:,.0f} | 1.00× | 1 | (reference) |")
-            for key, s in v["speculative"].items():
-                draft, k = key.split("/")
-                lines.append(f"| {b} | speculative, draft {draft}, k={k[1:]} | {s['tok_s']:,.0f} | {s['ratio']:.2f}× | "
-                             f"{s['tokens_per_round']:.2f} | {'yes' if s['identical'] else 'NO'} |")
-            lines.append(f"| {b} | keras-hub, fp32 | {v['keras_hub_fp32_tok_s']:,.0f} | "
-                         f"{v['keras_hub_fp32_tok_s'] / base:.2f}× | 1 | (keras-hub greedy) |")
-            lines.append(f"| {b} | keras-hub, Keras int8 | {v['keras_hub_int8_tok_s']:,.0f} | "
-                         f"{v['keras_hub_int8_tok_s'] / base:.2f}× | 1 | see below |")
-        lines += ["", f"int8 quality against fp32 on the same prompts: greedy continuations agree on "
-                  f"{100 * q['greedy_prefix_agreement']:.1f}% of their tokens before the first difference "
-                  f"({100 * q['greedy_rows_equal']:.0f}% of them entirely); bits per byte of {q['bpb_pairs']} "
-                  f"true continuations {q['fp32_bpb']:.4f} (fp32) → {q['int8_bpb']:.4f} (int8), "
-                  f"{100 * q['bpb_change']:+.2f}%.", ""]
         return lines
 
     def _render_seq2seq(self, r):

@@ -19,7 +19,6 @@ from zoo import metrics
 from benchmarks.suite import Suite, register_suite
 from zoo.data import corpora, pipeline
 
-LN2 = math.log(2.0)
 
 
 def quick_windows(num_tokens, num_bytes, sequence_length, max_bytes):
@@ -115,10 +114,10 @@ class LMSuite(Suite):
             bytes_per_token = n_bytes / (len(ids) - 1)  # every token but the first is predicted once
             n_bytes = bytes_per_token * count  # the bytes the scored windows cover
             # Bootstrap over windows: per-window bits per byte.
-            windows = per_token[: len(per_token) // T * T].reshape(-1, T).sum(1) / LN2 / (T * bytes_per_token)
+            windows = per_token[: len(per_token) // T * T].reshape(-1, T).sum(1) / metrics.LN2 / (T * bytes_per_token)
             lo, hi = metrics.bootstrap_ci(windows, seed=seed) if len(windows) > 1 else (float("nan"),) * 2
             key = f"{corpus}_{split}"
-            out[f"{key}_bpb"] = metrics.with_ci(key, total / LN2 / n_bytes, lo, hi)
+            out[f"{key}_bpb"] = metrics.with_ci(key, total / metrics.LN2 / n_bytes, lo, hi)
             out[f"{key}_loss"] = total / count
             out[f"{key}_ppl"] = metrics.perplexity(total / count)
             out[f"{key}_tokens"] = int(count)

@@ -18,6 +18,16 @@ def proc_status_mb(key):
     return None
 
 
+def _curve(losses, steps, points=16):
+    """Training loss at about `points` steps: the mean of each block of steps, at its last step.
+    `fit` reports one loss per epoch, so its curve is that single point at the last step."""
+    if len(losses) < steps:
+        return [{"step": steps, "loss": losses[-1]}] if losses else []
+    size = max(1, steps // points)
+    return [{"step": min(i + size, steps), "loss": sum(losses[i:i + size]) / len(losses[i:i + size])}
+            for i in range(0, steps, size)]
+
+
 class Contender:
     """One contender, built and run inside its own worker process (see benchmarks.throughput.worker).
 
@@ -179,4 +189,5 @@ class Contender:
         val_ids = pipeline.token_stream("shakespeare", "validation", tok)
         total, count = causal_nll(scorer, val_ids, T, batch_size=B, max_windows=eval_windows, jit=False)
         return {"val_loss": total / count, "val_tokens": int(count), "train_seconds": seconds,
-                "tokens": steps * B * T, "steps": steps, "final_train_loss": float(np.mean(losses[-5:]))}
+                "tokens": steps * B * T, "steps": steps, "final_train_loss": float(np.mean(losses[-5:])),
+                "curve": _curve(losses, steps)}

@@ -97,7 +97,7 @@ class SpeculativeDecoder:
                                        *t_caches, *d_caches)
             cols = cols.numpy()[:n, plen + 1:int(t_end) + 1]
             out = [o + c.tolist() for o, c in zip(out, cols)]
-        result = [_cut(o, max_new, stop_set) for o in out]
+        result = [E._truncate(o[:max_new], stop_set) for o in out]
         produced = sum(len(r) for r in result)
         self.stats = {"rounds": int(rounds), "tokens": produced,
                       "tokens_per_round": (produced - n) / max(int(rounds) * n, 1)}
@@ -169,10 +169,3 @@ def _set_columns(x, block, col):
     """x [rows, C] with columns col .. col + width - 1 replaced by block [rows, width]."""
     return E._dus(x, block, [tf.constant(0, tf.int32), col])
 
-
-def _cut(tokens, max_new, stop_set):
-    tokens = tokens[:max_new]
-    for i, x in enumerate(tokens):
-        if x in stop_set:
-            return tokens[:i + 1]
-    return tokens

@@ -11,15 +11,14 @@ Example:
 ...                       out="/tmp/zoo-run")
 """
 import json
-import math
 
 import tensorflow as tf
 
 from zoo.data import pipeline
 from zoo.evaluation import causal_nll
+from zoo.metrics import LN2
 from zoo.training.objectives.base import Objective
 
-LN2 = math.log(2.0)
 
 
 def full_logits_loss(model, x, y):
