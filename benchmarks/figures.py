@@ -92,9 +92,14 @@ def _standalone_lines(results, out, base, state, commit):
         where = f"{cpu_label(cpu)}, {cpu.get('cores', '?')} cores"
         tail = f" ({where}; {_link(r, out, base)}, {run_cell(r, state, commit)})"
         if "speedup_vs_keras_hub" in m and "like_for_like" in (m.get("benchmark") or {}):
+            qc = m["benchmark"].get("quality_check")
+            quality = "" if not qc else (
+                f"; quality check, the fastest setting against the float32 step after "
+                f"{m['benchmark']['quality'][qc['best']]['tokens']:,} tokens (same init, same batches): validation "
+                f"losses {100 * qc['rel_diff']:.2f}% apart, {'within' if qc['pass'] else 'NOT within'} 1%")
             lines.append(f"- Training throughput on a fixed GPT-2 shape: fastest zoo setting "
                          f"{m['speedup_vs_keras_hub']:.2f}× the fastest keras-hub `fit` setting, float32 against "
-                         f"float32 {m.get('fp32_speedup_vs_keras_hub') or float('nan'):.2f}×" + tail)
+                         f"float32 {m.get('fp32_speedup_vs_keras_hub') or float('nan'):.2f}×" + quality + tail)
         elif "speedup_vs_keras_hub" in m:  # results of the float32-keras-hub baseline
             lines.append(f"- Training throughput on a fixed GPT-2 shape: fastest zoo setting "
                          f"{m['speedup_vs_keras_hub']:.2f}× keras-hub `fit`, float32 zoo step "
