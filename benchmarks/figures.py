@@ -153,9 +153,12 @@ def main_job_lines(out, base):
     """
     lines = []
     for path in sorted(pathlib.Path(out).glob("probes/main-job-*.json")):
-        r = json.loads(path.read_text())
+        try:  # an unreadable record is skipped, as benchmarks.results.load_results skips results
+            r = json.loads(path.read_text())
+            seconds, training = r["main_job_seconds"], sum(r["training_seconds"].values())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
         cpu = (r.get("provenance") or {}).get("cpu") or {}
-        seconds, training = r["main_job_seconds"], sum(r["training_seconds"].values())
         lines.append(f"- Main job (`{r['command']}`) from a fresh clone with an empty `ZOO_HOME`, packages already "
                      f"installed: {seconds:,.0f} s ({seconds // 60:.0f} min {seconds % 60:.0f} s) on "
                      f"{cpu_label(cpu)}, {cpu.get('cores', '?')} cores, at commit `{r['commit'][:8]}`; training "

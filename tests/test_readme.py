@@ -99,3 +99,19 @@ def test_fill_blocks_replaces_only_marked_blocks():
     text = "a\n<!-- zoo:figures:begin -->\nold\n<!-- zoo:figures:end -->\nb <!-- zoo:other:begin -->\n"
     assert fill_blocks(text, {"figures": "new 1.5", "models": "x"}) == \
         "a\n<!-- zoo:figures:begin -->\nnew 1.5\n<!-- zoo:figures:end -->\nb <!-- zoo:other:begin -->\n"
+
+
+def test_main_job_lines_render_records_and_skip_broken_ones(tmp_path):
+    from benchmarks.figures import main_job_lines
+
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    (probes / "main-job-a.json").write_text(json.dumps({
+        "command": "python benchmarks/run.py --suite generation", "commit": "0123456789abcdef",
+        "main_job_seconds": 754.4, "training_seconds": {"gpt-nano": 100.2, "llama-nano": 200.1},
+        "provenance": {"cpu": {"model": "Some CPU", "cores": 2}}}))
+    (probes / "main-job-b.json").write_bytes(b"\xff\xfe not json")
+    (probes / "main-job-c.json").write_text(json.dumps({"command": "x"}))
+    lines = main_job_lines(tmp_path, tmp_path)
+    assert len(lines) == 2 and lines[-1] == ""
+    assert "754 s (12 min 34 s) on Some CPU, 2 cores, at commit `01234567`; training loops 300 s" in lines[0]

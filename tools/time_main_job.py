@@ -68,7 +68,6 @@ def time_main_job(workdir):
     t0 = time.perf_counter()
     subprocess.run([sys.executable, *COMMAND], cwd=clone, env=env, check=True)
     seconds = time.perf_counter() - t0
-    sys.path.insert(0, str(REPO))
     from benchmarks.provenance import provenance
 
     parts = breakdown(clone, home)
@@ -84,6 +83,7 @@ def main(argv=None):
     ap.add_argument("--workdir", help="where the clone and its ZOO_HOME go (default: a new temporary "
                                       "directory, kept so the results can be copied)")
     args = ap.parse_args(argv)
+    sys.path.insert(0, str(REPO))  # zoo and benchmarks of this checkout (the record's writer and provenance)
     out = pathlib.Path(args.out)
     reason = unwritable_reason(out)
     workdir = pathlib.Path(args.workdir) if args.workdir else None
@@ -99,7 +99,6 @@ def main(argv=None):
         print(f"error: `{' '.join(map(str, e.cmd))}` failed (exit {e.returncode}; its output is above); "
               f"nothing written to {out}", file=sys.stderr)
         return 1
-    sys.path.insert(0, str(REPO))
     from zoo import atomic
 
     atomic.write_json(out, record)
