@@ -97,6 +97,10 @@ def _standalone_lines(results, out, base, state, commit):
                 f"; quality check, the fastest setting against the float32 step after "
                 f"{m['benchmark']['quality'][qc['best']]['tokens']:,} tokens (same init, same batches): validation "
                 f"losses {100 * qc['rel_diff']:.2f}% apart, {'within' if qc['pass'] else 'NOT within'} 1%")
+            same = (qc or {}).get("same_precision")
+            if same:
+                quality += (f"; against keras-hub in the same precision ({m['benchmark']['contenders'][qc['best']]['precision']}) "
+                            f"{100 * same['rel_diff']:.2f}% apart, {'within' if same['pass'] else 'NOT within'} 1%")
             lines.append(f"- Training throughput on a fixed GPT-2 shape: fastest zoo setting "
                          f"{m['speedup_vs_keras_hub']:.2f}× the fastest keras-hub `fit` setting, float32 against "
                          f"float32 {m.get('fp32_speedup_vs_keras_hub') or float('nan'):.2f}×" + quality + tail)

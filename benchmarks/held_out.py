@@ -12,7 +12,6 @@ from zoo.data import corpora
 from zoo.metrics import LN2
 
 
-
 def held_out_prompts(n, prompt_bytes, reference_bytes):
     """n (prompt, reference) pairs at evenly spaced line starts of the validation plays."""
     text = corpora.load_text("shakespeare", "validation")

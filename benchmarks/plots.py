@@ -100,7 +100,8 @@ def throughput_vs_keras_hub(rows, path):
 
 
 def throughput_quality_curves(rows, path):
-    """The quality check's training-loss curves: float32 zoo step vs the fastest setting."""
+    """The quality check's training-loss curves: the float32 zoo step, the fastest zoo setting and
+    keras-hub in the fastest's precision."""
     for r in rows:
         result = r["metrics"].get("benchmark") or {}
         runs = {n: q for n, q in (result.get("quality") or {}).items() if len(q.get("curve") or []) > 1}

@@ -41,7 +41,8 @@ def test_builds_and_runs(name):
         assert abs(emb.mean()) < 0.05 and 0.9 < emb.std() < 1.1
 
 
-@pytest.mark.parametrize("name", ["bert-nano", "t5-nano", "bart-nano", "bert-nano-genre", "gpt-nano-genre"])
+@pytest.mark.parametrize("name", ["bert-nano", "t5-nano", "bart-nano", "bert-nano-genre", "gpt-nano-genre",
+                                  "llama-nano-genre"])
 def test_preset_round_trip(tmp_path, name):
     run_family_test(name, round_trip=True, tmp_path=tmp_path)
     if name.endswith("genre"):  # the preprocessor packs strings as the trainer does
@@ -52,6 +53,8 @@ def test_preset_round_trip(tmp_path, name):
         end = 260 if name.startswith("bert") else 256
         assert row[:4].tolist() == [start, 65, 98, end] and (row[4:] == 257).all()
         assert loaded.predict(["To be, or not to be"], verbose=0).shape == (1, 3)
+        if not name.startswith("bert"):  # each decoder keeps the pooling its spec names
+            assert loaded.pooling == zoo.get_spec(name).config["classifier_pooling"]
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +208,15 @@ def test_t5_preset_loads_in_a_fresh_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["ZooT5Backbone", "sinusoidal"]
+
+
+def test_decoder_classifier_pooling_mean_reads_every_token_and_last_only_the_last():
+    from zoo.models.tasks import POOLINGS
+
+    hidden = np.arange(2 * 3 * 2, dtype="float32").reshape(2, 3, 2)
+    mask = np.array([[1, 1, 0], [1, 1, 1]])
+    np.testing.assert_allclose(POOLINGS["last"](hidden, mask), [[2, 3], [10, 11]])
+    np.testing.assert_allclose(POOLINGS["mean"](hidden, mask), [[1, 2], [8, 9]])
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        build("gpt-nano-genre", sequence_length=8).__class__(build("gpt-nano", sequence_length=8).backbone, 3,
+                                                                pooling="max")

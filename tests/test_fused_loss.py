@@ -233,7 +233,7 @@ def test_throughput_quality_curve_and_plots(tmp_path):
 
     curve = _curve([4.0] * 16 + [2.0] * 16, 32, points=2)
     assert curve == [{"step": 16, "loss": 4.0}, {"step": 32, "loss": 2.0}]
-    assert _curve([3.0], 32) == [{"step": 32, "loss": 3.0}]  # fit: one loss per epoch
+    assert _curve([3.0], 32) == [{"step": 32, "loss": 3.0}]  # fewer losses than steps: the last one
     row = {"label": "zoo", "kind": "ours", "tok_s": 2.0}
     quality = {n: {"curve": curve, "tokens": 64, "steps": 32, "val_loss": 2.1} for n in ("a", "b")}
     metrics = {"benchmark": {"contenders": {"a": row, "b": dict(row, kind="fit")}, "quality": quality}}
@@ -257,3 +257,33 @@ def test_throughput_ratios_are_against_the_fastest_keras_hub_setting():
     assert lfl["float32"]["keras_hub"] == "kh_xla" and lfl["mixed_bfloat16"]["keras_hub"] == "kh_bf16"
     assert lfl["float32"]["ratio"] == pytest.approx(_paired_ratio(contenders["zoo"], contenders["kh_xla"]))
     assert lfl["float32"]["ratio"] == pytest.approx(150 / 120)  # median of 1.25, 1.2, 1.3
+
+
+def test_fit_step_losses_from_running_means_and_the_same_precision_check_is_rendered():
+    import keras
+
+    from benchmarks.throughput.contender import _step_losses_callback
+    from benchmarks.throughput.contenders import SHAPE
+    from benchmarks.throughput.tables import format_tables
+
+    losses = []
+    cb = _step_losses_callback(keras, losses)
+    steps = [4.0, 2.0, 3.0, 1.0]
+    for i in range(len(steps)):  # fit logs the running mean of the epoch
+        cb.on_train_batch_end(i, {"loss": sum(steps[: i + 1]) / (i + 1)})
+    assert losses == pytest.approx(steps)
+    row = dict(label="x", kind="ours", loss="fused", jit=False, precision="mixed_bfloat16", tok_s=2.0, tok_s_min=1.0,
+               tok_s_max=3.0, cpu_seconds_per_step=1.0, mfu_fp32=0.5, mfu_bf16=0.25, peak_rss_mb=100.0,
+               peak_rss_rise_mb=10.0, ratio_vs_keras_hub=1.5, cpu_ratio_vs_keras_hub=1.4, step_seconds=1.0)
+    q = {"tokens": 64, "train_seconds": 1.0, "val_loss": 2.0}
+    result = {"shape": SHAPE, "params": {"total": 5e6, "flops_params": 4e6}, "peak_flops": {"fp32": 1e11, "bf16": 2e11},
+              "contenders": {"kh": dict(row, label="keras-hub fit bf16", kind="fit"), "z": row,
+                             "f": dict(row, label="zoo step", precision="float32")},
+              "best": "z", "baseline": "kh", "fp32_ours": "f", "like_for_like": {}, "bf16_instructions": True,
+              "quality": {"f": q, "z": dict(q, val_loss=2.1), "kh": dict(q, val_loss=2.1)},
+              "quality_check": {"reference": "f", "best": "z", "rel_diff": 0.05, "pass": False,
+                                "same_precision": {"keras_hub": "kh", "rel_diff": 0.0, "pass": True}},
+              "breakdown": {}}
+    text = "\n".join(format_tables(result))
+    assert "vs the float32 run: 5.00% apart (NOT within 1%)" in text
+    assert "Against keras-hub fit bf16, the same precision" in text and "0.00% apart (within 1%)" in text

@@ -36,3 +36,26 @@ def test_baby_gpt_learns_a_repeating_stream():
                         warmup=10, lr=3e-3, threads=1)
     assert r["eval_nats"] / r["eval_tokens"] < 0.2 * np.log(10)  # far below uniform guessing
     assert r["tokens_seen"] == 150 * 8 * 16 and r["train_seconds"] > 0
+
+
+def test_the_equal_time_run_fits_the_peers_time():
+    from benchmarks.peers.compare import EQUAL_TIME_SHARE, equal_time_steps
+
+    assert equal_time_steps(2000, 120.0, 60.0) == int(2000 * EQUAL_TIME_SHARE * 0.5)
+    assert equal_time_steps(2000, 60.0, 120.0) == 2000  # already faster: not lengthened
+    assert equal_time_steps(2000, 1e6, 1.0) == 1
+
+
+def test_the_lm_suite_renders_the_equal_time_row_and_verdict():
+    from benchmarks.suites import load_suites
+
+    suite = load_suites()["lm"]
+    side = {"recipe": "gpt-nano", "params": 10, "tokens_seen": 100, "train_seconds": 60.0, "bpb": 2.7, "steps": 1000}
+    metrics = {"zoo": dict(side, train_seconds=120.0, bpb=2.6), "torch": dict(side, torch="2", threads=2, bpb=2.78),
+               "windows": 8, "context": 64, "bpb_margin": 0.18, "time_ratio": 2.0, "zoo_equal_time": side,
+               "equal_time_bpb_margin": 0.08, "equal_time_ratio": 0.95}
+    text = "\n".join(suite.render_extra([{"standalone": True, "metrics": metrics, "config": suite.standalone_config(True)}]))
+    assert "cut to 1,000 steps" in text and "+0.080: zoo is ahead at equal wall time" in text
+    metrics.update(equal_time_bpb_margin=-0.01)
+    text = "\n".join(suite.render_extra([{"standalone": True, "metrics": metrics, "config": suite.standalone_config(True)}]))
+    assert "zoo is not ahead" in text

@@ -32,17 +32,38 @@ def _fresh(path):
     return path
 
 
-def _hint_zoo_classes(obj):
-    """A copy of a serialized config whose zoo-registered classes name `import zoo` in class_name."""
+def _map_dicts(obj, rewrite):
+    """A copy of a serialized config with `rewrite(d)` applied to every dict, innermost first.
+
+    Args:
+        obj: a JSON-like config (dicts, lists, scalars).
+        rewrite: dict -> dict, given a dict whose children are already rewritten.
+    """
     if isinstance(obj, list):
-        return [_hint_zoo_classes(v) for v in obj]
+        return [_map_dicts(v, rewrite) for v in obj]
     if not isinstance(obj, dict):
         return obj
-    out = {k: _hint_zoo_classes(v) for k, v in obj.items()}
+    return rewrite({k: _map_dicts(v, rewrite) for k, v in obj.items()})
+
+
+def _hint_class(out):
     name = out.get("class_name")
     if str(out.get("registered_name") or "").startswith("zoo>") and name and ZOO_CLASS_HINT not in name:
         out["class_name"] = name + ZOO_CLASS_HINT
     return out
+
+
+def _float32_policy(out):
+    config = out.get("config")
+    if out.get("class_name") == "DTypePolicy" and isinstance(config, dict) \
+            and str(config.get("name", "")).startswith("mixed_"):
+        out["config"] = dict(config, name="float32")
+    return out
+
+
+def _hint_zoo_classes(obj):
+    """A copy of a serialized config whose zoo-registered classes name `import zoo` in class_name."""
+    return _map_dicts(obj, _hint_class)
 
 
 def _float32_policies(obj):
@@ -53,16 +74,7 @@ def _float32_policies(obj):
     is a float dtype and Keras raises), so a preset trained in mixed precision would not load.
     Loading applies the caller's own policy, as for any float32 preset.
     """
-    if isinstance(obj, list):
-        return [_float32_policies(v) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    out = {k: _float32_policies(v) for k, v in obj.items()}
-    config = out.get("config")
-    if out.get("class_name") == "DTypePolicy" and isinstance(config, dict) \
-            and str(config.get("name", "")).startswith("mixed_"):
-        out["config"] = dict(config, name="float32")
-    return out
+    return _map_dicts(obj, _float32_policy)
 
 
 def make_portable(preset_dir):

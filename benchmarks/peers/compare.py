@@ -7,7 +7,10 @@ machine and scored on the same validation windows.
 * PyTorch: `benchmarks.peers.baby_gpt_torch` in a fresh process (so neither framework's
   thread pools sit in the other's process), on the same byte token stream; its training-loop
   seconds are timed there the same way.
-* Both are scored on the same non-overlapping 64-token windows of the Shakespeare validation
+* zoo again, at the peer's time: the same recipe with fewer steps (its schedule follows them),
+  as many as the first run's step time fits into `EQUAL_TIME_SHARE` of the peer's seconds, so
+  "ahead at equal wall time" is measured, not extrapolated from a curve cut mid-schedule.
+* All are scored on the same non-overlapping 64-token windows of the Shakespeare validation
   split (`zoo.data.pipeline.eval_windows`; 64 is the peer's context), in bits per byte:
   summed NLL / ln 2 / the bytes those windows cover.
 
@@ -28,6 +31,10 @@ import numpy as np
 
 from zoo.metrics import LN2
 
+# The equal-time run aims a little under the peer's seconds: step times vary by a few per cent
+# between runs, and the claim is "in no more time".
+EQUAL_TIME_SHARE = 0.95
+
 
 def torch_missing():
     """None when torch can be imported, else the line saying how to install it."""
@@ -46,8 +53,24 @@ def torch_version():
         return None
 
 
+def equal_time_steps(steps, seconds, peer_seconds, share=EQUAL_TIME_SHARE):
+    """The steps of a run that took `seconds` for `steps` that fit into `share` of `peer_seconds`
+    (at least 1, at most `steps`: a recipe already faster than the peer is not lengthened).
+
+    Args:
+        steps: the steps of the measured run.
+        seconds: its training seconds.
+        peer_seconds: the peer's training seconds.
+        share: the share of the peer's time to aim at.
+
+    >>> equal_time_steps(2000, 120.0, 66.0)
+    1045
+    """
+    return max(1, min(steps, int(steps * share * peer_seconds / seconds)))
+
+
 def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=12, max_windows=None,
-                         threads=None, seed=0):
+                         threads=None, seed=0, equal_time=True):
     """Train zoo's `recipe` and the PyTorch baby GPT back to back; score both on the same windows.
 
     Args:
@@ -58,10 +81,12 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
         max_windows: score this many windows spread over the validation split (None: all).
         threads: the peer's torch threads (None: torch's default, the machine's cores).
         seed: the peer's seed.
+        equal_time: also train the recipe cut to the peer's training time (see the module doc).
 
     Returns:
         {"zoo": {...}, "torch": {...}, "bpb_margin" (peer minus zoo, bits per byte),
-        "time_ratio" (zoo training seconds / peer's)} or {"skipped": reason}.
+        "time_ratio" (zoo training seconds / peer's), and with `equal_time` "zoo_equal_time"
+        ({...} as "zoo", plus "steps") and "equal_time_bpb_margin"} or {"skipped": reason}.
     """
     missing = torch_missing()
     if missing:
@@ -75,29 +100,41 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
     from zoo.training.run import train_recipe
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = train_recipe(recipe, out=pathlib.Path(tmp) / "run", quiet=True)
+        tmp = pathlib.Path(tmp)
+        result = train_recipe(recipe, out=tmp / "run", quiet=True)
         model = load_preset(result["preset"])
-        tokens_seen = training_token_counts(read_config(pathlib.Path(result["preset"]) / "zoo.json",
-                                                        what="zoo.json"))[0]
         tok = model.preprocessor.tokenizer
         train_ids = pipeline.token_stream("shakespeare", "train", tok)
         val_ids = pipeline.token_stream("shakespeare", "validation", tok)
         bytes_per_token = pipeline.split_bytes("shakespeare", "validation") / (len(val_ids) - 1)
         x, y, w = pipeline.eval_windows(np.asarray(val_ids), context, max_windows)
-        zoo_nats, zoo_tokens = causal_nll(model, val_ids, context, max_windows=max_windows)
-        data = pathlib.Path(tmp) / "data.npz"
+
+        def zoo_side(result, model):
+            nats, tokens = causal_nll(model, val_ids, context, max_windows=max_windows)
+            return {"train_seconds": result["train_seconds"], "val_bpb_own_context": result.get("val_bpb"),
+                    "bpb": nats / LN2 / (tokens * bytes_per_token), "params": int(model.count_params()),
+                    "tokens_seen": training_token_counts(read_config(pathlib.Path(result["preset"]) / "zoo.json",
+                                                                     what="zoo.json"))[0],
+                    "steps": int(result["step"]), "recipe": recipe}
+
+        zoo = zoo_side(result, model)
+        data = tmp / "data.npz"
         np.savez(data, train_ids=np.asarray(train_ids), eval_x=x, eval_y=y, eval_w=w,
                  vocab=int(tok.vocabulary_size()))
-        out = pathlib.Path(tmp) / "peer.json"
+        out = tmp / "peer.json"
         kwargs = {"data": str(data), "steps": steps, "batch_size": batch_size, "context": context, "seed": seed,
                   "threads": threads}
         subprocess.run([sys.executable, "-m", "benchmarks.peers.baby_gpt_torch", "--json", str(out), "--kwargs",
                         json.dumps(kwargs)], check=True, cwd=str(pathlib.Path(__file__).resolve().parents[2]))
         peer = json.loads(out.read_text())
-    zoo_side = {"train_seconds": result["train_seconds"], "val_bpb_own_context": result.get("val_bpb"),
-                "bpb": zoo_nats / LN2 / (zoo_tokens * bytes_per_token), "params": int(model.count_params()),
-                "tokens_seen": tokens_seen, "recipe": recipe}
-    torch_side = dict(peer, bpb=peer["eval_nats"] / LN2 / (peer["eval_tokens"] * bytes_per_token))
-    return {"zoo": zoo_side, "torch": torch_side, "windows": int(len(x)), "context": context,
-            "bpb_margin": torch_side["bpb"] - zoo_side["bpb"],
-            "time_ratio": zoo_side["train_seconds"] / torch_side["train_seconds"]}
+        torch_side = dict(peer, bpb=peer["eval_nats"] / LN2 / (peer["eval_tokens"] * bytes_per_token))
+        report = {"zoo": zoo, "torch": torch_side, "windows": int(len(x)), "context": context,
+                  "bpb_margin": torch_side["bpb"] - zoo["bpb"],
+                  "time_ratio": zoo["train_seconds"] / torch_side["train_seconds"]}
+        if equal_time:
+            cut = equal_time_steps(zoo["steps"], zoo["train_seconds"], torch_side["train_seconds"])
+            short = train_recipe(recipe, overrides=[f"train.steps={cut}"], out=tmp / "run-equal-time", quiet=True)
+            eq = zoo_side(short, load_preset(short["preset"]))
+            report.update(zoo_equal_time=eq, equal_time_bpb_margin=torch_side["bpb"] - eq["bpb"],
+                          equal_time_ratio=eq["train_seconds"] / torch_side["train_seconds"])
+    return report

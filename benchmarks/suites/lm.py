@@ -94,9 +94,20 @@ class LMSuite(Suite):
                       f"| zoo `{z['recipe']}` recipe (Keras/TF) | {z['params']:,} | {z['tokens_seen']:,} | "
                       f"{z['train_seconds']:.0f} | {z['bpb']:.3f} |",
                       f"| nanoGPT baby GPT (PyTorch) | {t['params']:,} | {t['tokens_seen']:,} | "
-                      f"{t['train_seconds']:.0f} | {t['bpb']:.3f} |", "",
-                      f"zoo's time / PyTorch's: {m['time_ratio']:.2f}×; PyTorch's bits per byte minus zoo's: "
-                      f"{m['bpb_margin']:+.3f}.", ""]
+                      f"{t['train_seconds']:.0f} | {t['bpb']:.3f} |"]
+            e = m.get("zoo_equal_time")
+            if e:
+                lines += [f"| zoo `{e['recipe']}` recipe cut to {e['steps']:,} steps (PyTorch's time) | "
+                          f"{e['params']:,} | {e['tokens_seen']:,} | {e['train_seconds']:.0f} | {e['bpb']:.3f} |"]
+            lines += ["", f"zoo's time / PyTorch's: {m['time_ratio']:.2f}×; PyTorch's bits per byte minus zoo's: "
+                          f"{m['bpb_margin']:+.3f}."]
+            if e:
+                verdict = ("ahead" if m["equal_time_bpb_margin"] > 0 and m["equal_time_ratio"] <= 1.0
+                           else "not ahead")
+                lines += [f"At PyTorch's time (the same recipe, its schedule cut to the steps that fit; time "
+                          f"{m['equal_time_ratio']:.2f}× PyTorch's) PyTorch's bits per byte minus zoo's: "
+                          f"{m['equal_time_bpb_margin']:+.3f}: zoo is {verdict} at equal wall time."]
+            lines += [""]
         return lines
 
     def run(self, entry, config, seed):

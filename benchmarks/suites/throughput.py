@@ -24,7 +24,8 @@ class ThroughputSuite(Suite):
     standalone_key = "keras-hub-gpt2-shape"
     primary = "speedup_vs_keras_hub"
     higher_is_better = {"speedup_vs_keras_hub": True, "fp32_speedup_vs_keras_hub": True,
-                        "best_tok_s": True, "keras_hub_tok_s": True, "quality_rel_diff": False}
+                        "best_tok_s": True, "keras_hub_tok_s": True, "quality_rel_diff": False,
+                        "quality_rel_diff_same_precision": False}
 
     def config(self, quick):
         from benchmarks.throughput.contenders import default_config
@@ -48,6 +49,8 @@ class ThroughputSuite(Suite):
             "best_contender": best,
             "quality_rel_diff": qc.get("rel_diff"),
             "quality_pass": qc.get("pass"),
+            "quality_rel_diff_same_precision": (qc.get("same_precision") or {}).get("rel_diff"),
+            "quality_pass_same_precision": (qc.get("same_precision") or {}).get("pass"),
             "benchmark": result,
         }
 

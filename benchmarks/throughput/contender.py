@@ -19,13 +19,26 @@ def proc_status_mb(key):
 
 
 def _curve(losses, steps, points=16):
-    """Training loss at about `points` steps: the mean of each block of steps, at its last step.
-    `fit` reports one loss per epoch, so its curve is that single point at the last step."""
+    """Training loss at about `points` steps: the mean of each block of steps, at its last step
+    (a single point at the last step when fewer than `steps` losses were recorded)."""
     if len(losses) < steps:
         return [{"step": steps, "loss": losses[-1]}] if losses else []
     size = max(1, steps // points)
     return [{"step": min(i + size, steps), "loss": sum(losses[i:i + size]) / len(losses[i:i + size])}
             for i in range(0, steps, size)]
+
+
+def _step_losses_callback(keras, losses):
+    """A callback appending each step's own loss to `losses`: `fit` logs the running mean of
+    the epoch, so step i's loss is i·mean_i − (i−1)·mean_(i−1)."""
+
+    class StepLosses(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            mean = float(logs["loss"])
+            losses.append((batch + 1) * mean - batch * self.last if batch else mean)
+            self.last = mean
+
+    return StepLosses()
 
 
 class Contender:
@@ -176,8 +189,7 @@ class Contender:
         t = time.perf_counter()
         if self.spec["kind"] == "fit":
             ds = ds.map(lambda x, y: ({"token_ids": x, "padding_mask": tf.ones_like(x)}, y))
-            hist = model.fit(ds, epochs=1, verbose=0)
-            losses = [float(hist.history["loss"][-1])]
+            model.fit(ds, epochs=1, verbose=0, callbacks=[_step_losses_callback(self.keras, losses)])
         else:
             for x, y in ds:
                 loss, _ = step(x, y)

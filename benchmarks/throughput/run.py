@@ -100,18 +100,17 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
                                                / c["cpu_seconds_per_step"])
         like_for_like = _like_for_like(contenders, ours, theirs)
 
-        # Quality: the float32 zoo step vs the fastest zoo contender, same init and batches.
+        # Quality, same init and batches: the float32 zoo step, zoo's fastest, and keras-hub's fastest
+        # in the fastest's precision. zoo's fastest against keras-hub in its own precision checks the
+        # fast path for bugs; against the float32 step it measures what the precision itself costs.
+        peer = (like_for_like.get(contenders[best]["precision"]) or {}).get("keras_hub")
         quality = {}
-        for n in dict.fromkeys([FP32_OURS, best]):
+        for n in dict.fromkeys(x for x in (FP32_OURS, best, peer) if x):
             if n in workers:
                 _log(f"quality run: {n}, {config['quality_steps']} steps", verbose)
                 quality[n] = workers[n].call("quality", steps=config["quality_steps"],
                                              eval_windows=config["quality_eval_windows"], lr=config["quality_lr"])
-        q_ref, q_best = quality.get(FP32_OURS), quality.get(best)
-        quality_check = None
-        if q_ref and q_best:
-            rel = abs(q_best["val_loss"] - q_ref["val_loss"]) / q_ref["val_loss"]
-            quality_check = {"reference": FP32_OURS, "best": best, "rel_diff": rel, "pass": rel <= 0.01}
+        quality_check = _quality_check(quality, FP32_OURS, best, peer)
 
         breakdown = {}
         for n in config["profile"]:
@@ -148,6 +147,36 @@ def run_benchmark(config=None, quick=False, seed=0, verbose=True):
         "bf16_instructions": _cpu_bf16(),
         "wall_seconds": time.perf_counter() - t_start,
     }
+
+
+def _rel(a, b):
+    return abs(a["val_loss"] - b["val_loss"]) / b["val_loss"]
+
+
+def _quality_check(quality, reference, best, peer, tolerance=0.01):
+    """The fastest zoo run's validation loss against the float32 zoo run ("rel_diff", "pass")
+    and against keras-hub's run in the same precision ("same_precision"), each within `tolerance`.
+
+    Args:
+        quality: quality runs by contender name (each with "val_loss").
+        reference: the float32 zoo contender.
+        best: zoo's fastest contender.
+        peer: keras-hub's fastest contender in `best`'s precision (or None).
+        tolerance: the largest relative difference that passes.
+
+    >>> q = {"a": {"val_loss": 2.0}, "b": {"val_loss": 2.1}, "k": {"val_loss": 2.1}}
+    >>> c = _quality_check(q, "a", "b", "k")
+    >>> round(c["rel_diff"], 3), c["pass"], c["same_precision"]["pass"]
+    (0.05, False, True)
+    """
+    if reference not in quality or best not in quality:
+        return None
+    rel = _rel(quality[best], quality[reference])
+    check = {"reference": reference, "best": best, "rel_diff": rel, "pass": rel <= tolerance}
+    if peer in quality and peer != best:
+        same = _rel(quality[best], quality[peer])
+        check["same_precision"] = {"keras_hub": peer, "rel_diff": same, "pass": same <= tolerance}
+    return check
 
 
 def _paired_ratio(c, base):

@@ -54,6 +54,11 @@ def format_tables(result):
         if qc:
             lines += ["", f"Validation loss of the fastest run vs the float32 run: {100 * qc['rel_diff']:.2f}% apart "
                           f"({'within' if qc['pass'] else 'NOT within'} 1%)."]
+            same = qc.get("same_precision")
+            if same:
+                lines += [f"Against {c[same['keras_hub']]['label']}, the same precision (a bug in zoo's fast path "
+                          f"would show here): {100 * same['rel_diff']:.2f}% apart "
+                          f"({'within' if same['pass'] else 'NOT within'} 1%)."]
         lines.append("")
     b = result.get("breakdown") or {}
     if b:

@@ -7,7 +7,7 @@ folder (`zoo/models/<family>/classifier.py`) and its record names it.
   `<|endoftext|> text <|endoftext|>` without them (decoders read the last real token).
 * `DecoderTextClassifier`: a decoder backbone with a linear classifier head on the hidden
   state of the last non-padding token (causal attention: the only position that has seen
-  the whole text); GPT-2 and Llama subclass it.
+  the whole text, or the mean over tokens); GPT-2 and Llama subclass it.
 * `init_pooled_classifier`: backbone -> pool -> dropout -> Dense, with keras-hub's layer names.
 * `build_classifier`: the `<base>-genre` classifier of a spec, the class from its family's record.
 
@@ -96,6 +96,23 @@ def last_token(outputs, padding_mask):
     return ops.squeeze(pooled, axis=1)
 
 
+def masked_mean(outputs, padding_mask):
+    """Mean of the hidden states over the non-padding tokens.
+
+    Args:
+        outputs: a backbone's [B, T, D] output, or a dict with `sequence_output` (BERT's).
+        padding_mask: [B, T], 1 for real tokens.
+    """
+    hidden = outputs["sequence_output"] if isinstance(outputs, dict) else outputs
+    mask = ops.expand_dims(ops.cast(padding_mask, hidden.dtype), -1)
+    return ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+
+# A decoder classifier's pooling, by name (chosen per model on the validation plays: see
+# zoo.models.finetuned).
+POOLINGS = {"last": last_token, "mean": masked_mean}
+
+
 def init_pooled_classifier(task, backbone, num_classes, preprocessor, activation, dropout, pool,
                             **kwargs):
     """Build `task` as backbone -> pool(outputs, padding_mask) -> dropout -> Dense(num_classes),
@@ -132,21 +149,34 @@ def init_pooled_classifier(task, backbone, num_classes, preprocessor, activation
 
 
 class DecoderTextClassifier(keras_hub.models.TextClassifier):
-    """Decoder backbone + dropout + Dense(num_classes) on the last non-padding token."""
+    """Decoder backbone + pooling + dropout + Dense(num_classes).
+
+    Args:
+        backbone: a keras-hub decoder backbone ([B, T, D] output).
+        num_classes: number of labels.
+        preprocessor: the classifier's preprocessor (or None).
+        activation: activation of the logits layer (None: logits).
+        dropout: dropout on the pooled vector.
+        pooling: "last" (the last non-padding token: the only one that has read the whole
+            text) or "mean" (the mean over the non-padding tokens), a key of `POOLINGS`.
+    """
 
     packing = "decoder"  # ZooTextClassifierPreprocessor style: <|endoftext|> text <|endoftext|>
 
     def __init__(self, backbone, num_classes, preprocessor=None, activation=None, dropout=0.0,
-                 **kwargs):
+                 pooling="last", **kwargs):
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling '{pooling}': use one of {', '.join(POOLINGS)}")
         init_pooled_classifier(self, backbone, num_classes, preprocessor, activation, dropout,
-                                last_token, **kwargs)
+                                POOLINGS[pooling], **kwargs)
+        self.pooling = pooling
 
     def get_config(self):
-        """Overrides `TextClassifier.get_config`, adding num_classes, activation and dropout."""
+        """Overrides `TextClassifier.get_config`, adding num_classes, activation, dropout, pooling."""
         config = super().get_config()
         config.update({"num_classes": self.num_classes,
                        "activation": keras.activations.serialize(self.activation),
-                       "dropout": self.dropout})
+                       "dropout": self.dropout, "pooling": self.pooling})
         return config
 
 
@@ -172,5 +202,6 @@ def build_classifier(spec, tokenizer, sequence_length=None):
 
     task = get_family(base.family).classifier()  # the family's record names its classifier
     pre = ZooTextClassifierPreprocessor(tokenizer=tokenizer, sequence_length=length, style=task.packing)
+    pooling = spec.config.get("classifier_pooling")  # decoders only; BERT's class pools by mean
     return task(backbone=backbone, num_classes=n, preprocessor=pre,
-                dropout=spec.config.get("classifier_dropout", 0.1))
+                dropout=spec.config.get("classifier_dropout", 0.1), **({"pooling": pooling} if pooling else {}))

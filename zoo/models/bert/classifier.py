@@ -9,21 +9,8 @@ through NSP; on our byte-level CPU BERTs that route did not learn genre.
 """
 import keras
 import keras_hub
-from keras import ops
 
-from zoo.models.tasks import ZooTextClassifierPreprocessor, init_pooled_classifier
-
-
-def masked_mean(outputs, padding_mask):
-    """Mean of a BERT backbone's `sequence_output` over the non-padding tokens.
-
-    Args:
-        outputs: the BertBackbone's outputs (a dict with `sequence_output` [B, T, D]).
-        padding_mask: [B, T], 1 for real tokens.
-    """
-    hidden = outputs["sequence_output"]
-    mask = ops.expand_dims(ops.cast(padding_mask, hidden.dtype), -1)
-    return ops.sum(hidden * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+from zoo.models.tasks import ZooTextClassifierPreprocessor, init_pooled_classifier, masked_mean
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -12,7 +12,7 @@ from zoo.models.tasks import DecoderTextClassifier, ZooTextClassifierPreprocesso
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ZooGPT2TextClassifier(DecoderTextClassifier):
-    """GPT2Backbone + dropout + Dense(num_classes) on the last non-padding token."""
+    """GPT2Backbone + pooling (last token or mean) + dropout + Dense(num_classes)."""
 
     backbone_cls = keras_hub.models.GPT2Backbone
     preprocessor_cls = ZooTextClassifierPreprocessor

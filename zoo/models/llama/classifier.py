@@ -12,7 +12,7 @@ from zoo.models.tasks import DecoderTextClassifier, ZooTextClassifierPreprocesso
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ZooLlamaTextClassifier(DecoderTextClassifier):
-    """LlamaBackbone + dropout + Dense(num_classes) on the last non-padding token."""
+    """LlamaBackbone + pooling (last token or mean) + dropout + Dense(num_classes)."""
 
     backbone_cls = keras_hub.models.LlamaBackbone
     preprocessor_cls = ZooTextClassifierPreprocessor

@@ -20,7 +20,6 @@ from zoo.metrics import LN2
 from zoo.training.objectives.base import Objective
 
 
-
 def full_logits_loss(model, x, y):
     """Summed cross-entropy (nats) from the model's full [B, T, V] logits.
 
