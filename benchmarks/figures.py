@@ -84,6 +84,21 @@ def _table(title, suite, columns, results, out, base, state, commit):
     return lines + [""]
 
 
+def _throughput_quality(bench, qc):
+    """The throughput line's quality-check clause: the fastest against float32 (what the precision
+    costs) and against keras-hub in the same precision (where a fast-path bug would show)."""
+    q, best = bench["quality"], qc["best"]
+    text = (f"; quality check after {q[best]['tokens']:,} tokens (same init, same batches): the fastest setting "
+            f"({bench['contenders'][best]['precision']}) against the float32 step {100 * qc['rel_diff']:.2f}% apart "
+            f"in validation loss, {'within' if qc['pass'] else 'NOT within'} 1% (the precision's cost)")
+    same = qc.get("same_precision")
+    if same:
+        lower = "zoo's" if q[best]["val_loss"] <= q[same["keras_hub"]]["val_loss"] else "keras-hub's"
+        text += (f"; against keras-hub in the same precision {100 * same['rel_diff']:.2f}% apart ({lower} lower), "
+                 f"{'within' if same['pass'] else 'NOT within'} 1% (where a bug in zoo's fast path would show)")
+    return text
+
+
 def _standalone_lines(results, out, base, state, commit):
     """One line each for the throughput, engine-vs-keras-hub and scaling results."""
     lines = []
@@ -93,14 +108,7 @@ def _standalone_lines(results, out, base, state, commit):
         tail = f" ({where}; {_link(r, out, base)}, {run_cell(r, state, commit)})"
         if "speedup_vs_keras_hub" in m and "like_for_like" in (m.get("benchmark") or {}):
             qc = m["benchmark"].get("quality_check")
-            quality = "" if not qc else (
-                f"; quality check, the fastest setting against the float32 step after "
-                f"{m['benchmark']['quality'][qc['best']]['tokens']:,} tokens (same init, same batches): validation "
-                f"losses {100 * qc['rel_diff']:.2f}% apart, {'within' if qc['pass'] else 'NOT within'} 1%")
-            same = (qc or {}).get("same_precision")
-            if same:
-                quality += (f"; against keras-hub in the same precision ({m['benchmark']['contenders'][qc['best']]['precision']}) "
-                            f"{100 * same['rel_diff']:.2f}% apart, {'within' if same['pass'] else 'NOT within'} 1%")
+            quality = "" if not qc else _throughput_quality(m["benchmark"], qc)
             lines.append(f"- Training throughput on a fixed GPT-2 shape: fastest zoo setting "
                          f"{m['speedup_vs_keras_hub']:.2f}× the fastest keras-hub `fit` setting, float32 against "
                          f"float32 {m.get('fp32_speedup_vs_keras_hub') or float('nan'):.2f}×" + quality + tail)

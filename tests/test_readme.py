@@ -115,3 +115,17 @@ def test_main_job_lines_render_records_and_skip_broken_ones(tmp_path):
     lines = main_job_lines(tmp_path, tmp_path)
     assert len(lines) == 2 and lines[-1] == ""
     assert "754 s (12 min 34 s) on Some CPU, 2 cores, at commit `01234567`; training loops 300 s" in lines[0]
+
+
+def test_the_throughput_line_names_the_precision_cost_and_the_same_precision_check():
+    from benchmarks.figures import _throughput_quality
+
+    q = {"f": {"val_loss": 2.0, "tokens": 1024}, "z": {"val_loss": 2.1, "tokens": 1024}, "k": {"val_loss": 2.12}}
+    bench = {"quality": q, "contenders": {"z": {"precision": "mixed_bfloat16"}}}
+    qc = {"best": "z", "rel_diff": 0.05, "pass": False,
+          "same_precision": {"keras_hub": "k", "rel_diff": 0.0094, "pass": True}}
+    text = _throughput_quality(bench, qc)
+    assert "(mixed_bfloat16) against the float32 step 5.00% apart" in text and "NOT within 1% (the precision's cost)" in text
+    assert "same precision 0.94% apart (zoo's lower), within 1%" in text
+    qc.pop("same_precision")
+    assert "keras-hub" not in _throughput_quality(bench, qc)
