@@ -131,14 +131,15 @@ def test_encoder_decoder_learns_to_copy(tmp_path, tiny):
     assert zoo.generate(s2s, ["abcdefghij"], max_new_tokens=12)[0] == "abcdefghij"
 
 
-@pytest.mark.parametrize("base", ["bert-nano", "gpt-nano"])
+@pytest.mark.parametrize("base", ["bert-nano", "gpt-nano", "llama-nano"])  # mean, last-token, mean pooling
 def test_classifier_finds_a_planted_label(tmp_path, tiny, base):
     """Label 1 iff the word 'gold' is among random words (anywhere in the passage)."""
     from zoo.hub import build
 
-    tiny(base, f"{base}-learnbase", num_layers=2, hidden_dim=64, num_heads=2, intermediate_dim=128)
+    heads = {"num_query_heads": 2, "num_key_value_heads": 1} if base.startswith("llama") else {"num_heads": 2}
+    tiny(base, f"{base}-learnbase", num_layers=2, hidden_dim=64, intermediate_dim=128, **heads)
     name = tiny(f"{base}-genre", f"{base}-learn", {"base": f"{base}-learnbase"}, num_layers=2, hidden_dim=64,
-                num_heads=2, intermediate_dim=128, num_classes=2, classifier_dropout=0.0)
+                intermediate_dim=128, num_classes=2, classifier_dropout=0.0, **heads)
     words = ["lead", "iron", "tin", "salt", "wood", "wool", "corn", "silk", "clay"]
 
     def row(rng):
