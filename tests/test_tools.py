@@ -52,3 +52,33 @@ def test_main_job_breakdown_reads_presets_and_results(tmp_path):
     (results / "bert-nano.json").write_text(json.dumps({"skipped": "not a causal LM"}))
     assert breakdown(tmp_path / "clone", tmp_path / "home") == {
         "training_seconds": {"gpt-nano": 103.2}, "scoring_seconds": {"gpt-nano": 30.5}}
+
+
+def test_recipe_choice_picks_the_best_mean_validation_accuracy_never_test(monkeypatch, tmp_path):
+    import recipe_choice
+
+    val = {("a", 0): 0.70, ("a", 1): 0.60, ("b", 0): 0.66, ("b", 1): 0.66}
+    test = {("a", 0): 0.50, ("a", 1): 0.50, ("b", 0): 0.90, ("b", 1): 0.90}
+
+    def fake_run(recipe, overrides, seed, home, workdir):
+        label = "a" if "train.learning_rate=1e-3" in overrides else "b"
+        return {"overrides": overrides, "seed": seed, "val_acc": val[label, seed], "val_macro_f1": 0.0,
+                "test_acc": test[label, seed], "test_macro_f1": 0.0}
+
+    monkeypatch.setattr(recipe_choice, "train_once", fake_run)
+    record = recipe_choice.choose("gpt-nano-genre", [("a", ["train.learning_rate=1e-3"]), ("b", [])],
+                                  [0, 1], tmp_path, workers=2)
+    assert record["chosen"] == "b"   # 0.66 mean validation beats 0.65; test plays no part
+    assert record["candidates"]["a"]["mean_val_acc"] == 0.65
+    assert [r["seed"] for r in record["candidates"]["a"]["runs"]] == [0, 1]
+
+
+def test_recipe_choice_bad_candidate_or_home_is_one_line_and_exit_2(tmp_path, capsys):
+    import recipe_choice
+
+    assert recipe_choice.main(["gpt-nano-genre", "--candidate", "train.steps=5", "--home", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "LABEL:KEY=VALUE" in err
+    assert recipe_choice.main(["gpt-nano-genre", "--candidate", "x:", "--home", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "models/" in err
