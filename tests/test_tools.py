@@ -82,3 +82,15 @@ def test_recipe_choice_bad_candidate_or_home_is_one_line_and_exit_2(tmp_path, ca
     assert recipe_choice.main(["gpt-nano-genre", "--candidate", "x:", "--home", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "models/" in err
+
+
+def test_recipe_choice_refuses_unusable_candidates_before_training(tmp_path, capsys):
+    import recipe_choice
+
+    (tmp_path / "models").mkdir()
+    for argv, says in ((["gpt-nano-genre", "--candidate", "a:train.stepz=5"], "stepz"),
+                       (["gpt-nano-genre", "--candidate", "a:", "--candidate", "a:train.steps=5"], "twice"),
+                       (["gpt-nano", "--candidate", "a:"], "classification")):
+        assert recipe_choice.main([*argv, "--home", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err, err

@@ -54,6 +54,33 @@ def parse_candidate(text):
     return label, overrides
 
 
+def recipe_problem(recipe, candidates):
+    """Why the candidates cannot be compared (unknown recipe, bad override, repeated label, an
+    objective that writes no whole-split accuracy), or None. Resolves each candidate's recipe
+    as `zoo train` will, so a mistake shows before any training.
+
+    Args:
+        recipe: a recipe name.
+        candidates: [(label, overrides)].
+    """
+    from zoo.errors import ZooError
+    from zoo.training.recipe import load_recipe
+
+    labels = [label for label, _ in candidates]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        return f"--candidate label '{repeated[0]}' is given twice: give each candidate its own label"
+    for label, overrides in candidates:
+        try:
+            resolved = load_recipe(recipe, overrides)
+        except ZooError as e:
+            return f"candidate '{label}': {e}"
+        if resolved["data"]["objective"] != "classification":
+            return (f"recipe '{recipe}' trains data.objective '{resolved['data']['objective']}', which writes no "
+                    "whole-split accuracy: use a classification recipe (e.g. gpt-nano-genre)")
+    return None
+
+
 def train_once(recipe, overrides, seed, home, workdir):
     """Train one run in its own process; its final whole-split scores and last training log line.
 
@@ -137,6 +164,10 @@ def main(argv=None):
     sys.path.insert(0, str(REPO))
     from benchmarks.provenance import cpu_info, git_state
 
+    reason = recipe_problem(args.recipe, candidates)  # before minutes of training
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
     try:
         record = choose(args.recipe, candidates, args.seeds, pathlib.Path(args.home).resolve(), args.workers)
     except RuntimeError as e:
