@@ -171,6 +171,35 @@ class DecoderTextClassifier(keras_hub.models.TextClassifier):
                                 POOLINGS[pooling], **kwargs)
         self.pooling = pooling
 
+    def logits_and_sequence(self, inputs, training=False):
+        """The class logits and the backbone's [B, T, D] output, from one forward pass (what a
+        loss on both needs, e.g. an auxiliary language-modelling loss while fine-tuning).
+
+        Args:
+            inputs: dict with token_ids and padding_mask, as the classifier takes.
+            training: run in training mode (dropout).
+
+        Example:
+        >>> from zoo.hub import build
+        >>> clf = build("gpt-nano-genre")
+        >>> x = clf.preprocessor(["To be, or not to be"])
+        >>> logits, hidden = clf.logits_and_sequence(x)
+        >>> clf.lm_logits(hidden).shape[-1] == clf.backbone.vocabulary_size
+        True
+        """
+        hidden = self.backbone(inputs, training=training)
+        pooled = POOLINGS[self.pooling](hidden, inputs["padding_mask"])
+        return self.output_dense(self.output_dropout(pooled, training=training)), hidden
+
+    def lm_logits(self, hidden):
+        """Next-token logits of the backbone's output through its (reversible) token embedding,
+        as the base model's CausalLM computes them.
+
+        Args:
+            hidden: the backbone's [B, T, D] output.
+        """
+        return self.backbone.token_embedding(hidden, reverse=True)
+
     def get_config(self):
         """Overrides `TextClassifier.get_config`, adding num_classes, activation, dropout, pooling."""
         config = super().get_config()

@@ -40,6 +40,9 @@ SCHEMA = {
         "mask_rate": 0.15,
         "noise_density": 0.15,
         "mean_span_length": 3.0,
+        # classification with a decoder: weight of a causal-LM loss on the same windows, added to
+        # the classifier's (GPT-1's auxiliary objective, lambda); 0 = classification loss only
+        "aux_lm_weight": 0.0,
     },
     "train": {
         "batch_size": 32,
@@ -98,7 +101,7 @@ POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.passage_lines"
             "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
             "train.eval_every", "train.eval_batches", "train.checkpoint_every",
             "train.keep_checkpoints", "runtime.logical_cpus")
-NON_NEGATIVE = ("train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
+NON_NEGATIVE = ("data.aux_lm_weight", "train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
 
 
 def _leaves(tree, prefix=""):

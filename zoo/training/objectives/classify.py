@@ -37,6 +37,12 @@ class Classification(Labelled):
             spec = dataclasses.replace(spec, config={**spec.config, "num_classes": n})
         self.model = spec.build(spec, self.tokenizer, self.T)
         self.bert = self.model.preprocessor.style == "bert"  # <cls> text <sep> with segment ids
+        self.aux_lm = float(self.data.get("aux_lm_weight") or 0.0)
+        if self.aux_lm and not hasattr(self.model, "lm_logits"):
+            raise ZooError(f"data.aux_lm_weight is for decoder classifiers; {spec.name} is an encoder: "
+                           "leave it at 0")
+        if self.aux_lm:
+            self.loss_terms = ("loss", "aux_lm")
         self._window_splits()
         return self.model
 
@@ -70,13 +76,22 @@ class Classification(Labelled):
 
     def counts(self, b):
         n = tf.reduce_sum(b["example_weights"])
-        return {"loss": n, "acc": n}
+        out = {"loss": n, "acc": n}
+        if self.aux_lm:  # next-token targets: every real position after the first
+            out["aux_lm"] = tf.reduce_sum(tf.cast(b["padding_mask"][:, 1:], tf.float32))
+        return out
 
     def sums(self, b, training):
-        logits = self._logits(b, training)
         w = b["example_weights"]
+        if training and self.aux_lm:
+            x = {"token_ids": b["token_ids"], "padding_mask": tf.cast(b["padding_mask"], tf.int32)}
+            logits, hidden = self.model.logits_and_sequence(x, training=True)
+            lm = cross_entropy(b["token_ids"][:, 1:], self.model.lm_logits(hidden[:, :-1]))
+            aux = {"aux_lm": self.aux_lm * tf.reduce_sum(lm * tf.cast(b["padding_mask"][:, 1:], tf.float32))}
+        else:
+            logits, aux = self._logits(b, training), {}
         return {"loss": tf.reduce_sum(cross_entropy(b["labels"], logits) * w),
-                "acc": tf.reduce_sum(correct(b["labels"], logits) * w)}
+                "acc": tf.reduce_sum(correct(b["labels"], logits) * w), **aux}
 
     def scores(self, split, limit=None):
         """Accuracy and macro-F1 over whole passages (window average) beside the baselines:
