@@ -220,3 +220,21 @@ def test_decoder_classifier_pooling_mean_reads_every_token_and_last_only_the_las
     with pytest.raises(ValueError, match="unknown pooling 'max'"):
         build("gpt-nano-genre", sequence_length=8).__class__(build("gpt-nano", sequence_length=8).backbone, 3,
                                                                 pooling="max")
+
+
+@pytest.mark.parametrize("name", ["gpt-nano", "llama-nano"])
+def test_decoder_classifier_reads_its_lm_head_and_logits_in_one_pass(name):
+    """logits_and_sequence gives the classifier's own logits; lm_logits its base CausalLM's
+    next-token logits on the same backbone (what data.aux_lm_weight trains)."""
+    clf = build(f"{name}-genre", sequence_length=16)
+    x = clf.preprocessor(["To be, or not to be", "Exit, pursued by a bear"])
+    logits, hidden = clf.logits_and_sequence(x)
+    np.testing.assert_allclose(logits, clf(x), atol=1e-5)
+    causal = type(build(name, sequence_length=16))(backbone=clf.backbone, preprocessor=None)
+    np.testing.assert_allclose(clf.lm_logits(hidden), causal(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("model,objective", [("bert-nano-genre", "classification"), ("gpt-nano", "clm")])
+def test_aux_lm_weight_outside_a_decoder_classifier_is_one_clear_error(model, objective):
+    with pytest.raises(ZooError, match=f"data.aux_lm_weight is for decoder classifiers .*; {model} is a"):
+        load_recipe(model, overrides=["data.aux_lm_weight=0.5"])

@@ -131,9 +131,11 @@ def test_encoder_decoder_learns_to_copy(tmp_path, tiny):
     assert zoo.generate(s2s, ["abcdefghij"], max_new_tokens=12)[0] == "abcdefghij"
 
 
-@pytest.mark.parametrize("base", ["bert-nano", "gpt-nano", "llama-nano"])  # mean, last-token, mean pooling
-def test_classifier_finds_a_planted_label(tmp_path, tiny, base):
-    """Label 1 iff the word 'gold' is among random words (anywhere in the passage)."""
+# mean, last-token and mean pooling; and a decoder with the auxiliary LM loss (data.aux_lm_weight)
+@pytest.mark.parametrize("base,aux", [("bert-nano", 0), ("gpt-nano", 0), ("llama-nano", 0), ("gpt-nano", 0.5)])
+def test_classifier_finds_a_planted_label(tmp_path, tiny, base, aux):
+    """Label 1 iff the word 'gold' is among random words (anywhere in the passage); with the
+    auxiliary LM loss the classifier still finds it, and the LM term falls."""
     from zoo.hub import build
 
     heads = {"num_query_heads": 2, "num_key_value_heads": 1} if base.startswith("llama") else {"num_heads": 2}
@@ -151,10 +153,12 @@ def test_classifier_finds_a_planted_label(tmp_path, tiny, base):
 
     init = tmp_path / "init"
     build(f"{base}-learnbase", sequence_length=48).save_to_preset(str(init))
-    result, _ = _train(tmp_path, name, "classification", 300, 2e-3,
-                       [f"data.task={_tsv_task(tmp_path, row)}", "data.sequence_length=48",
-                        "train.batch_size=32", f"init_from={init}"])
+    result, logs = _train(tmp_path, name, "classification", 300, 2e-3,
+                          [f"data.task={_tsv_task(tmp_path, row)}", "data.sequence_length=48",
+                           "train.batch_size=32", f"init_from={init}", f"data.aux_lm_weight={aux}"])
     assert result["test_acc"] >= 0.9, result["test_acc"]
+    if aux:  # nats per byte x 0.5: a random-word text is far from its unigram start after 300 steps
+        assert logs[-1]["aux_lm"] < 0.6 * logs[0]["aux_lm"], (logs[0], logs[-1])
 
 
 def test_denoising_overfits_one_fixed_batch(tmp_path, tiny, monkeypatch):

@@ -58,6 +58,13 @@ def check_objective(recipe, spec, source="<recipe>"):
     elif data["task"] is not None:
         raise ZooError(f"{source}: data.task is for fine-tuning (objective classification or seq2seq); "
                        f"remove it for objective '{objective}'")
+    if float(data["aux_lm_weight"]):
+        from zoo.registry import list_models
+
+        decoder = any(s.family == spec.family and s.task == "causal_lm" for s in list_models())
+        if objective != "classification" or not decoder:
+            raise ZooError(f"{source}: data.aux_lm_weight is for decoder classifiers (objective classification "
+                           f"on a gpt/llama *-genre model); {spec.name} is a {spec.task} model: leave it at 0")
     if data["num_classes"] is not None:
         if objective != "classification":
             raise ZooError(f"{source}: data.num_classes is only for objective classification")

@@ -37,10 +37,7 @@ class Classification(Labelled):
             spec = dataclasses.replace(spec, config={**spec.config, "num_classes": n})
         self.model = spec.build(spec, self.tokenizer, self.T)
         self.bert = self.model.preprocessor.style == "bert"  # <cls> text <sep> with segment ids
-        self.aux_lm = float(self.data.get("aux_lm_weight") or 0.0)
-        if self.aux_lm and not hasattr(self.model, "lm_logits"):
-            raise ZooError(f"data.aux_lm_weight is for decoder classifiers; {spec.name} is an encoder: "
-                           "leave it at 0")
+        self.aux_lm = float(self.data["aux_lm_weight"])  # decoders only (zoo.training.objective_checks)
         if self.aux_lm:
             self.loss_terms = ("loss", "aux_lm")
         self._window_splits()
