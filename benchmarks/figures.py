@@ -24,6 +24,7 @@ import re
 
 from benchmarks.provenance import cpu_label
 from benchmarks.results import load_results, page_commit, run_cell, tokens_cell
+from benchmarks.throughput.tables import verdict
 from zoo import atomic
 from zoo.metrics import value_of
 
@@ -93,12 +94,12 @@ def _throughput_quality(bench, qc):
     q, best = bench["quality"], qc["best"]
     text = (f"; quality check after {q[best]['tokens']:,} tokens (same init, same batches): the fastest setting "
             f"({bench['contenders'][best]['precision']}) against the float32 step {100 * qc['rel_diff']:.2f}% apart "
-            f"in validation loss, {'within' if qc['pass'] else 'NOT within'} 1% (the precision's cost)")
+            f"in validation loss, {verdict(qc['pass'], qc)} (the precision's cost)")
     same = qc.get("same_precision")
     if same:
         lower = "zoo's" if q[best]["val_loss"] <= q[same["keras_hub"]]["val_loss"] else "keras-hub's"
         text += (f"; against keras-hub in the same precision {100 * same['rel_diff']:.2f}% apart ({lower} lower), "
-                 f"{'within' if same['pass'] else 'NOT within'} 1% (where a bug in zoo's fast path would show)")
+                 f"{verdict(same['pass'], qc)} (where a bug in zoo's fast path would show)")
     return text
 
 

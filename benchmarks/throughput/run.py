@@ -172,7 +172,7 @@ def _quality_check(quality, reference, best, peer, tolerance=0.01):
     if reference not in quality or best not in quality:
         return None
     rel = _rel(quality[best], quality[reference])
-    check = {"reference": reference, "best": best, "rel_diff": rel, "pass": rel <= tolerance}
+    check = {"reference": reference, "best": best, "rel_diff": rel, "pass": rel <= tolerance, "tolerance": tolerance}
     if peer in quality and peer != best:
         same = _rel(quality[best], quality[peer])
         check["same_precision"] = {"keras_hub": peer, "rel_diff": same, "pass": same <= tolerance}

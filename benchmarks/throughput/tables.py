@@ -3,6 +3,21 @@ from benchmarks.throughput.contenders import CONTENDERS
 from benchmarks.throughput.breakdown import CATEGORIES
 
 
+def verdict(passed, check):
+    """"within 1%" / "NOT within 1%": a quality check's outcome against the tolerance it stored
+    (results made before it stored one say "its tolerance").
+
+    Args:
+        passed: the check's (or its same-precision part's) "pass".
+        check: the quality check, holding "tolerance".
+
+    >>> verdict(False, {"tolerance": 0.01})
+    'NOT within 1%'
+    """
+    tolerance = check.get("tolerance")
+    return f"{'within' if passed else 'NOT within'} " + ("its tolerance" if tolerance is None else f"{tolerance:.0%}")
+
+
 def _f(v, fmt):
     return "" if v is None else format(v, fmt)
 
@@ -53,12 +68,12 @@ def format_tables(result):
         qc = result.get("quality_check")
         if qc:
             lines += ["", f"Validation loss of the fastest run vs the float32 run: {100 * qc['rel_diff']:.2f}% apart "
-                          f"({'within' if qc['pass'] else 'NOT within'} 1%)."]
+                          f"({verdict(qc['pass'], qc)})."]
             same = qc.get("same_precision")
             if same:
                 lines += [f"Against {c[same['keras_hub']]['label']}, the same precision (a bug in zoo's fast path "
                           f"would show here): {100 * same['rel_diff']:.2f}% apart "
-                          f"({'within' if same['pass'] else 'NOT within'} 1%)."]
+                          f"({verdict(same['pass'], qc)})."]
         lines.append("")
     b = result.get("breakdown") or {}
     if b:

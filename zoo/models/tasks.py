@@ -4,10 +4,11 @@ folder (`zoo/models/<family>/classifier.py`) and its record names it.
 
 * `ZooTextClassifierPreprocessor`: strings -> packed ids for a classifier; `style="bert"`
   packs `<cls> text <sep>` with segment ids, `style="decoder"` packs
-  `<|endoftext|> text <|endoftext|>` without them (decoders read the last real token).
-* `DecoderTextClassifier`: a decoder backbone with a linear classifier head on the hidden
-  state of the last non-padding token (causal attention: the only position that has seen
-  the whole text, or the mean over tokens); GPT-2 and Llama subclass it.
+  `<|endoftext|> text <|endoftext|>` without them.
+* `DecoderTextClassifier`: a decoder backbone with a linear classifier head on a pooled hidden
+  state, chosen per model (`POOLINGS`): the last non-padding token (under causal attention the
+  only position that has read the whole text) or the masked mean over tokens; GPT-2 and Llama
+  subclass it.
 * `init_pooled_classifier`: backbone -> pool -> dropout -> Dense, with keras-hub's layer names.
 * `build_classifier`: the `<base>-genre` classifier of a spec, the class from its family's record.
 
