@@ -195,6 +195,50 @@ def test_user_tsv_errors(tmp_path):
         load_examples(r["data"]["task"], "train", "seq2seq")
 
 
+@pytest.mark.parametrize("model", ["bert-nano-genre", "gpt-nano-genre"])
+def test_random_windows_are_seeded_crops_of_the_drawn_passage(tmp_path, model):
+    """data.random_windows: each drawn window is a full-width slice of its own passage at a
+    start that changes from step to step and is the same for the same (seed, step); without
+    it, the fixed windows of the passage."""
+    from zoo.data.tokenizers import ZooByteTokenizer
+    from zoo.training.objectives.classify import Classification
+
+    task = tmp_path / "task"
+    task.mkdir()
+    texts = {y: " ".join(f"{y}{i}" for i in range(40)) for y in ("comedy", "tragedy")}  # ~200 bytes each
+    for split in ("train", "validation", "test"):
+        (task / f"{split}.tsv").write_text("".join(f"{t}\t{y}\n" for y, t in texts.items()))
+
+    def objective(random):
+        r = load_recipe(_recipe(model=model, init_from=None, data__task=str(task),
+                                data__random_windows=random))
+        obj = Classification(r, zoo.get_spec(model), ZooByteTokenizer())
+        obj.build()
+        return obj
+
+    start, end = 1, 31  # sequence_length 32: a window is 30 bytes between the boundary tokens
+    crops = objective(True)
+    fixed = objective(False)
+    seen = set()
+    for step in range(4):
+        b = crops.train_batch(step, 8, seed=0)
+        np.testing.assert_array_equal(b["token_ids"], crops.train_batch(step, 8, seed=0)["token_ids"])
+        for ids, label in zip(b["token_ids"], b["labels"]):
+            window = bytes(ids[start:end].tolist()).decode()
+            assert len(window) == 30 and window in texts[crops.labels[label]]
+            seen.add(window)
+        f = fixed.train_batch(step, 8, seed=0)
+        for ids, label in zip(f["token_ids"], f["labels"]):
+            window = bytes(ids[start:end].tolist()).decode()
+            assert window in {w for w in zoo.data.objectives.text_windows(texts[fixed.labels[label]], 30)}
+    assert len(seen) > 16  # 32 draws over 2 passages of ~170 start positions each
+
+
+def test_random_windows_outside_classification_is_one_clear_error():
+    with pytest.raises(ZooError, match="data.random_windows is for objective classification; remove it"):
+        load_recipe("gpt-nano", overrides=["data.random_windows=true"])
+
+
 def test_t5_preset_loads_in_a_fresh_process(tmp_path):
     """zoo's T5 classes register on load_preset, without building a model first."""
     import subprocess

@@ -59,12 +59,17 @@ def check_objective(recipe, spec, source="<recipe>"):
         raise ZooError(f"{source}: data.task is for fine-tuning (objective classification or seq2seq); "
                        f"remove it for objective '{objective}'")
     if float(data["aux_lm_weight"]):
-        from zoo.registry import list_models
+        from zoo.registry import get_family, list_models
 
-        decoder = any(s.family == spec.family and s.task == "causal_lm" for s in list_models())
-        if objective != "classification" or not decoder:
+        # a decoder family is one with a decode engine adapter (the generation suite's test too)
+        decoders = sorted({s.family for s in list_models() if get_family(s.family).decode_adapter})
+        if objective != "classification" or spec.family not in decoders:
             raise ZooError(f"{source}: data.aux_lm_weight is for decoder classifiers (objective classification "
-                           f"on a gpt/llama *-genre model); {spec.name} is a {spec.task} model: leave it at 0")
+                           f"on a {'/'.join(decoders)} model); {spec.name} is a {spec.task} model of family "
+                           f"{spec.family}: leave it at 0")
+    if data["random_windows"] and objective != "classification":
+        raise ZooError(f"{source}: data.random_windows is for objective classification; remove it for "
+                       f"objective '{objective}'")
     if data["num_classes"] is not None:
         if objective != "classification":
             raise ZooError(f"{source}: data.num_classes is only for objective classification")

@@ -43,6 +43,9 @@ SCHEMA = {
         # classification with a decoder: weight of a causal-LM loss on the same windows, added to
         # the classifier's (GPT-1's auxiliary objective, lambda); 0 = classification loss only
         "aux_lm_weight": 0.0,
+        # classification: train on a window at a random start in its passage each time one is
+        # drawn (random crops), not the same fixed windows every epoch
+        "random_windows": False,
     },
     "train": {
         "batch_size": 32,

@@ -1,7 +1,13 @@
 """Text classification (`classification`): a classifier head on a pretrained backbone
-(BertTextClassifier, or a decoder with a last-token head); logs loss and accuracy; the
-final scores are accuracy and macro-F1 over whole passages on validation and test, beside
-the training-majority baseline and the evaluated split's majority (an oracle).
+(BertTextClassifier, or a decoder with a last-token or mean-pooled head); logs loss and
+accuracy; the final scores are accuracy and macro-F1 over whole passages on validation and
+test, beside the training-majority baseline and the evaluated split's majority (an oracle).
+
+Training reads windows that cover each passage: the same fixed windows every epoch, or with
+`data.random_windows` a window at a random start in the passage each time a window is drawn
+(random crops). With `data.aux_lm_weight` (lambda) a decoder classifier also predicts the
+next token of its window (GPT-1's auxiliary objective); the logged `aux_lm` is lambda times
+its mean nats per token, the term added to the loss.
 
 Example:
 >>> from zoo.training.run import train_recipe
@@ -38,6 +44,7 @@ class Classification(Labelled):
         self.model = spec.build(spec, self.tokenizer, self.T)
         self.bert = self.model.preprocessor.style == "bert"  # <cls> text <sep> with segment ids
         self.aux_lm = float(self.data["aux_lm_weight"])  # decoders only (zoo.training.objective_checks)
+        self.random_windows = bool(self.data["random_windows"])
         if self.aux_lm:
             self.loss_terms = ("loss", "aux_lm")
         self._window_splits()
@@ -49,27 +56,49 @@ class Classification(Labelled):
         scores average the windows of each passage (zoo.evaluation.classify_passages)."""
         self.passages = {split: rows for split, (rows, _) in self.splits.items()}
         width = self.T - 2
+        # random crops cut the training passages' token ids: the window of index i is a
+        # draw of passage owner[i] (so longer passages are drawn more often, as fixed windows are)
+        self.train_ids = self.splits["train"][1]
+        self.window_owner = np.asarray([i for i, (x, _) in enumerate(self.passages["train"])
+                                        for _ in O.text_windows(x, width)])
         for split, rows in self.passages.items():
             windows = [(w, y) for x, y in rows for w in O.text_windows(x, width)]
             self.splits[split] = (windows, O.encode_many(self.tokenizer, [w for w, _ in windows]))
 
     def arrays(self, idx, split):
         rows, inputs = self.splits[split]
+        return self._pack([inputs[i] for i in idx], [rows[i][1] for i in idx])
+
+    def train_batch(self, step, batch_size, seed):
+        if not self.random_windows:
+            return super().train_batch(step, batch_size, seed)
+        rows, _ = self.splits["train"]
+        idx = O.epoch_indices(len(rows), seed, step, batch_size)
+        rng = np.random.default_rng([seed, step])
+        width, crops = self.T - 2, []
+        for i in self.window_owner[idx]:
+            ids = self.train_ids[i]
+            start = int(rng.integers(0, max(0, len(ids) - width) + 1))
+            crops.append(ids[start: start + width])
+        return self._pack(crops, [rows[i][1] for i in idx])
+
+    def _pack(self, inputs, labels):
+        """A batch of token-id rows (cut to the context) and their labels."""
         tok = self.tokenizer
         start, end = O.boundary_ids(tok, bert=self.bert)
-        ids = O.pack_rows([inputs[i] for i in idx], self.T, start, end, tok.pad_token_id)
+        ids = O.pack_rows(inputs, self.T, start, end, tok.pad_token_id)
         b = {"token_ids": ids, "padding_mask": ids != tok.pad_token_id,
-             "labels": np.array([rows[i][1] for i in idx], np.int32),
-             "example_weights": np.ones(len(idx), np.float32)}
+             "labels": np.array(labels, np.int32), "example_weights": np.ones(len(labels), np.float32)}
         if self.bert:
             b["segment_ids"] = np.zeros_like(ids)
         return b
 
-    def _logits(self, b, training):
+    def _inputs(self, b):
+        """The model's input dict of a batch (BERT's segment ids included)."""
         x = {"token_ids": b["token_ids"], "padding_mask": tf.cast(b["padding_mask"], tf.int32)}
         if self.bert:
             x["segment_ids"] = b["segment_ids"]
-        return self.model(x, training=training)
+        return x
 
     def counts(self, b):
         n = tf.reduce_sum(b["example_weights"])
@@ -81,12 +110,11 @@ class Classification(Labelled):
     def sums(self, b, training):
         w = b["example_weights"]
         if training and self.aux_lm:
-            x = {"token_ids": b["token_ids"], "padding_mask": tf.cast(b["padding_mask"], tf.int32)}
-            logits, hidden = self.model.logits_and_sequence(x, training=True)
+            logits, hidden = self.model.logits_and_sequence(self._inputs(b), training=True)
             lm = cross_entropy(b["token_ids"][:, 1:], self.model.lm_logits(hidden[:, :-1]))
             aux = {"aux_lm": self.aux_lm * tf.reduce_sum(lm * tf.cast(b["padding_mask"][:, 1:], tf.float32))}
         else:
-            logits, aux = self._logits(b, training), {}
+            logits, aux = self.model(self._inputs(b), training=training), {}
         return {"loss": tf.reduce_sum(cross_entropy(b["labels"], logits) * w),
                 "acc": tf.reduce_sum(correct(b["labels"], logits) * w), **aux}
 
