@@ -248,3 +248,17 @@ def test_only_changes_to_what_makes_numbers_make_the_tree_dirty(tmp_path, monkey
     assert provenance.git_state()["dirty"] is False
     (tmp_path / "zoo/a.py").write_text("2\n")
     assert provenance.git_state()["dirty"] is True
+
+
+def test_genre_per_play_table_has_the_ngram_baseline_row_beside_the_models():
+    from benchmarks.suites import load_suites
+
+    plays = lambda counts: {"macbeth_gut": {"genre": "tragedy", "passages": sum(counts), "predicted": counts}}
+    m = {**_genre(0.5), "genre_test_ngram_acc": 0.6, "genre_test_ngram_macro_f1": 0.6,
+         "genre_validation_ngram_acc": 0.5, "genre_validation_ngram_macro_f1": 0.5,
+         "genre_test_majority_acc": 0.3, "genre_validation_majority_acc": 0.3,
+         "genre_test_oracle_majority_acc": 0.4, "genre_validation_oracle_majority_acc": 0.4,
+         "genre_test_passages": 10, "genre_validation_passages": 10, "labels": ["comedy", "history", "tragedy"],
+         "genre_test_per_play": plays([1, 6, 3]), "genre_test_ngram_per_play": plays([2, 5, 3])}
+    lines = load_suites()["understanding"].render_extra([{"model": "k1", "metrics": m}])
+    assert "| k1 | 1/6/3 |" in lines and "| byte n-gram baseline | 2/5/3 |" in lines

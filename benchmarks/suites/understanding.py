@@ -148,12 +148,8 @@ class UnderstandingSuite(Suite):
             out[f"genre_{split}_passages"] = len(truth)
             out[f"genre_{split}_confusion"] = [[sum(1 for t, p in zip(truth, pred) if t == i and p == j)
                                                 for j in range(n)] for i in range(n)]
-            plays = {}
-            for (_, genre, play), p in zip(rows, pred):
-                plays.setdefault(play, {"genre": genre, "passages": 0, "predicted": [0] * n})
-                plays[play]["passages"] += 1
-                plays[play]["predicted"][p] += 1
-            out[f"genre_{split}_per_play"] = plays
+            out[f"genre_{split}_per_play"] = _per_play(rows, pred, n)
+            out[f"genre_{split}_ngram_per_play"] = _per_play(rows, baseline, n)
         out["labels"] = list(labels)
         return out
 
@@ -201,12 +197,24 @@ class UnderstandingSuite(Suite):
                  "Test passages per play, predicted as " + " / ".join(m.get("labels", [])) + ":", "",
                  "| model | " + " | ".join(f"{p} ({d['genre']})" for p, d in m["genre_test_per_play"].items()) + " |",
                  "|---|" + "---|" * len(m["genre_test_per_play"])]
-        for r in genre:
-            plays = r["metrics"].get("genre_test_per_play", {})
-            lines.append(f"| {r['model']} | " + " | ".join(
+        table = [(r["model"], r["metrics"].get("genre_test_per_play", {})) for r in genre]
+        if "genre_test_ngram_per_play" in m:
+            table.append(("byte n-gram baseline", m["genre_test_ngram_per_play"]))
+        for name, plays in table:
+            lines.append(f"| {name} | " + " | ".join(
                 "/".join(str(c) for c in plays[p]["predicted"]) if p in plays else "-"
                 for p in m["genre_test_per_play"]) + " |")
         return lines + [""]
+
+
+def _per_play(rows, pred, n):
+    """{play: {genre, passages, predicted: passages per predicted class}} of (passage, genre, play) rows."""
+    plays = {}
+    for (_, genre, play), p in zip(rows, pred):
+        plays.setdefault(play, {"genre": genre, "passages": 0, "predicted": [0] * n})
+        plays[play]["passages"] += 1
+        plays[play]["predicted"][p] += 1
+    return plays
 
 
 @functools.lru_cache(maxsize=4)
