@@ -56,14 +56,14 @@ class Classification(Labelled):
         scores average the windows of each passage (zoo.evaluation.classify_passages)."""
         self.passages = {split: rows for split, (rows, _) in self.splits.items()}
         width = self.T - 2
-        # random crops cut the training passages' token ids: the window of index i is a
-        # draw of passage owner[i] (so longer passages are drawn more often, as fixed windows are)
-        self.train_ids = self.splits["train"][1]
-        self.window_owner = np.asarray([i for i, (x, _) in enumerate(self.passages["train"])
-                                        for _ in O.text_windows(x, width)])
+        if self.random_windows:  # crops cut the training passages' token ids
+            self.train_ids = self.splits["train"][1]
         for split, rows in self.passages.items():
-            windows = [(w, y) for x, y in rows for w in O.text_windows(x, width)]
+            owned = [(i, w) for i, (x, _) in enumerate(rows) for w in O.text_windows(x, width)]
+            windows = [(w, rows[i][1]) for i, w in owned]
             self.splits[split] = (windows, O.encode_many(self.tokenizer, [w for w, _ in windows]))
+            if split == "train":  # window i is a draw of passage owner[i] (longer passages drawn more often)
+                self.window_owner = np.asarray([i for i, _ in owned])
 
     def arrays(self, idx, split):
         rows, inputs = self.splits[split]
