@@ -12,7 +12,8 @@ recipes apart, so that a ratio measured on one machine can be explained:
 * `recipes` (with --recipes): the lm suite's comparison itself, each side at its recipe;
 * `knobs` (with --knobs): zoo's step under the switches that might matter on one CPU and
   not on another (XLA off, op determinism off, oneDNN off or capped at AVX2, one intra-op
-  thread, XLA's 512-bit vectors and fast math, mixed bfloat16).
+  thread, XLA's 512-bit vectors and fast math, mixed bfloat16, and XLA's other CPU code paths:
+  oneDNN, XNNPACK or YNNPACK kernels inside XLA, XLA without its thunk runtime).
 
 It writes one JSON (CPU, versions, every figure) and prints a summary. It needs torch
 (`pip install -e ".[peers]"`) and, like every timed benchmark, a machine with nothing else
@@ -46,6 +47,16 @@ KNOBS = (
     ("XLA 512-bit vectors + fast math",
      {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512 --xla_cpu_enable_fast_math=true"}, []),
     ("mixed_bfloat16", {}, ["train.precision=mixed_bfloat16"]),
+    # XLA's other CPU code paths: its matmuls are slower than oneDNN's and PyTorch's at this
+    # step's small shapes (gemm_gflops), so would a library's kernels inside XLA help?
+    ("XLA dots via oneDNN", {"XLA_FLAGS": "--xla_cpu_experimental_onednn_fusion_type=dot"}, []),
+    ("XLA oneDNN rewrites", {"XLA_FLAGS": "--xla_cpu_use_onednn=true"}, []),
+    ("XLA dots via XNNPACK", {"XLA_FLAGS": "--xla_cpu_experimental_xnn_fusion_type=dot"}, []),
+    ("XLA dots, elementwise, reductions via XNNPACK",
+     {"XLA_FLAGS": "--xla_cpu_experimental_xnn_fusion_type=dot,eltwise,reduce"}, []),
+    ("XLA dots via YNNPACK", {"XLA_FLAGS": "--xla_cpu_experimental_ynn_fusion_type=dot"}, []),
+    ("XLA XNNPACK", {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}, []),
+    ("XLA without the thunk runtime", {"XLA_FLAGS": "--xla_cpu_use_thunk_runtime=false"}, []),
 )
 
 
