@@ -161,9 +161,9 @@ def probe(knobs=False, recipes=False, short=200, long=600):
             (`benchmarks.peers.compare.compare_with_pytorch`, all validation windows).
         short, long: the two step counts of each step-time measurement.
     """
-    from benchmarks.provenance import cpu_info, package_versions
+    from benchmarks.provenance import cpu_info, git_state, package_versions
 
-    record = {"cpu": cpu_info(), "versions": package_versions(), "gemm_gflops": {}, "step": {}}
+    record = {"cpu": cpu_info(), "git": git_state(), "versions": package_versions(), "gemm_gflops": {}, "step": {}}
     for framework in ("tf-graph", "tf-xla", "torch"):
         record["gemm_gflops"][framework] = _in_fresh_process("gemm", framework=framework)
     for batch, context in ((8, 128), (12, 64), (1, 64)):
