@@ -185,10 +185,19 @@ class Seq2SeqEngine:
         n, t = x.shape[0], x.shape[1]
         return tf.transpose(tf.reshape(x, [n, t, self.num_heads, self.head_dim]), [0, 2, 1, 3])
 
-    def _attend(self, q, keys, values, bias):
-        """softmax(q k^T + bias) v for q [N, H, 1, hd] -> [N, 1, H*hd] (no 1/sqrt(d): T5)."""
-        weights = keras.ops.softmax(tf.matmul(q, keys, transpose_b=True) + bias, axis=-1)
-        out = tf.matmul(weights, values)
+    def _attend(self, q, keys, values, bias, own=None):
+        """softmax(q k^T + bias) v for q [N, H, 1, hd] -> [N, 1, H*hd] (no 1/sqrt(d): T5).
+
+        own: optional (k, v, bias) of the query token itself, attended after `keys`
+        (its k / v [N, H, 1, hd] are not in the cache yet; bias [1, H, 1, 1])."""
+        scores = tf.matmul(q, keys, transpose_b=True) + bias
+        if own is None:
+            out = tf.matmul(keras.ops.softmax(scores, axis=-1), values)
+        else:
+            scores = tf.concat([scores, tf.matmul(q, own[0], transpose_b=True) + own[2]], axis=-1)
+            weights = keras.ops.softmax(scores, axis=-1)
+            length = keys.shape[2]
+            out = tf.matmul(weights[..., :length], values) + tf.matmul(weights[..., length:], own[1])
         return tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [out.shape[0], 1, self.num_heads * self.head_dim])
 
     def _head(self):
@@ -226,19 +235,27 @@ class Seq2SeqEngine:
         # zoo's T5 adds the token's own position (sinusoidal CPU sizes); keras-hub's T5 has none.
         x = bb.embed(tok[:, tf.newaxis], start_index=i) if hasattr(bb, "embed") else bb.token_embedding(
             tok[:, tf.newaxis])                                                # [N, 1, D]
-        # Position bias of query i over keys 0..L-1 plus the causal mask, shared by all layers.
-        bias = self.layers[0].self_attention.compute_bias(1, length, query_start_index=i)
-        visible = tf.cast(tf.range(length) <= i, self.dtype)
-        bias = bias + ((1.0 - visible) * -1e9)[tf.newaxis, tf.newaxis, tf.newaxis, :]
+        # Position bias of query i over keys 0..L-1 plus the causal mask, shared by all layers:
+        # the step attends over the cache as it was (keys 0..i-1) and its own k / v (bias of
+        # distance 0, column i), then writes k / v at column i (see below).
+        pos_bias = self.layers[0].self_attention.compute_bias(1, length, query_start_index=i)
+        earlier = tf.cast(tf.range(length) < i, self.dtype)
+        bias = pos_bias + ((1.0 - earlier) * -1e9)[tf.newaxis, tf.newaxis, tf.newaxis, :]
+        own_bias = tf.gather(pos_bias, i[tf.newaxis], axis=3)
         start = [tf.constant(0), tf.constant(0), i, tf.constant(0)]
         out_kv = []
         for li, layer in enumerate(self.layers):
             att = layer.self_attention
             h = layer.self_attention_layer_norm(x)
-            keys = _dus(self_kv[2 * li], self._heads(att.key_projector(h)), start)
-            values = _dus(self_kv[2 * li + 1], self._heads(att.value_projector(h)), start)
-            out_kv += [keys, values]
-            x = x + att.output_projector(self._attend(self._heads(att.query_projector(h)), keys, values, bias))
+            k, v = self._heads(att.key_projector(h)), self._heads(att.value_projector(h))
+            own = (k, v, own_bias)
+            heard = self._attend(self._heads(att.query_projector(h)), self_kv[2 * li], self_kv[2 * li + 1], bias, own)
+            x = x + att.output_projector(heard)
+            # Written after the reads (the zero term depends on them), the cache is updated in
+            # place; attending over the written cache made XLA copy it at every step
+            # (zoo.generation.engine, DecodeEngine._decode_step).
+            after = heard[0, 0, 0] * 0
+            out_kv += [_dus(self_kv[2 * li], k + after, start), _dus(self_kv[2 * li + 1], v + after, start)]
             att = layer.cross_attention
             h = layer.cross_attention_layer_norm(x)
             q = self._heads(att.query_projector(h))
