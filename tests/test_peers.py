@@ -46,6 +46,26 @@ def test_the_equal_time_run_fits_the_peers_time():
     assert equal_time_steps(2000, 1e6, 1.0) == 1
 
 
+def test_the_equal_time_aim_pays_compilation_once():
+    from benchmarks.peers.compare import EQUAL_TIME_SHARE, equal_time_steps, steady_pace
+
+    # 20 s of compilation in the first 100 steps, then 0.05 s per step; evaluation and final
+    # records (no "elapsed") are ignored
+    records = [{"step": 100, "elapsed": 25.0}, {"step": 500, "val_bpb": 3.0, "partial": True},
+               {"step": 1000, "elapsed": 70.0}, {"step": 2000, "elapsed": 120.0},
+               {"step": 2000, "val_bpb": 2.7, "train_seconds": 120.0, "final": True}]
+    fixed, per_step = steady_pace(records)
+    assert fixed == pytest.approx(20.0) and per_step == pytest.approx(0.05)
+    steps = equal_time_steps(2000, 120.0, 60.0, pace=(fixed, per_step))
+    # the short run takes fixed + steps * per_step: inside the share of the peer's time, and
+    # closer to it than the mean step time of the long run aims (which ignores compilation)
+    assert fixed + steps * per_step <= EQUAL_TIME_SHARE * 60.0 < fixed + (steps + 1) * per_step
+    naive = equal_time_steps(2000, 120.0, 60.0)
+    assert fixed + naive * per_step > EQUAL_TIME_SHARE * 60.0
+    assert steady_pace(records[:1]) is None
+    assert equal_time_steps(2000, 120.0, 10.0, pace=(20.0, 0.05)) == 1  # compilation alone is too long
+
+
 def test_the_lm_suite_renders_the_equal_time_row_and_verdict():
     from benchmarks.suites import load_suites
 

@@ -8,8 +8,9 @@ machine and scored on the same validation windows.
   thread pools sit in the other's process), on the same byte token stream; its training-loop
   seconds are timed there the same way.
 * zoo again, at the peer's time: the same recipe with fewer steps (its schedule follows them),
-  as many as the first run's step time fits into `EQUAL_TIME_SHARE` of the peer's seconds, so
-  "ahead at equal wall time" is measured, not extrapolated from a curve cut mid-schedule.
+  as many as fit into `EQUAL_TIME_SHARE` of the peer's seconds at the first run's steady pace
+  after paying its fixed seconds (compilation) once (`steady_pace`), so "ahead at equal wall
+  time" is measured, not extrapolated from a curve cut mid-schedule.
 * All are scored on the same non-overlapping 64-token windows of the Shakespeare validation
   split (`zoo.data.pipeline.eval_windows`; 64 is the peer's context), in bits per byte:
   summed NLL / ln 2 / the bytes those windows cover.
@@ -53,7 +54,32 @@ def torch_version():
         return None
 
 
-def equal_time_steps(steps, seconds, peer_seconds, share=EQUAL_TIME_SHARE):
+def steady_pace(records):
+    """(fixed seconds, seconds per step) of a training run, from its metrics.jsonl records.
+
+    The pace is that between the first and the last timed record (both after compilation);
+    the fixed part is what the first timed record took beyond that pace (compilation,
+    warm-up), which a shorter run pays in full.
+
+    Args:
+        records: the run's metrics.jsonl records (dicts); the timed ones have "step" and
+            "elapsed" (training seconds so far, evaluation excluded).
+
+    Returns:
+        (fixed, per_step), or None with fewer than two timed records.
+
+    >>> steady_pace([{"step": 100, "elapsed": 10.0}, {"step": 200, "elapsed": 15.0}, {"step": 200, "val_bpb": 2.0}])
+    (5.0, 0.05)
+    """
+    timed = [r for r in records if "elapsed" in r and "step" in r]
+    if len(timed) < 2 or timed[-1]["step"] <= timed[0]["step"]:
+        return None
+    first, last = timed[0], timed[-1]
+    per_step = (last["elapsed"] - first["elapsed"]) / (last["step"] - first["step"])
+    return max(0.0, first["elapsed"] - first["step"] * per_step), per_step
+
+
+def equal_time_steps(steps, seconds, peer_seconds, share=EQUAL_TIME_SHARE, pace=None):
     """The steps of a run that took `seconds` for `steps` that fit into `share` of `peer_seconds`
     (at least 1, at most `steps`: a recipe already faster than the peer is not lengthened).
 
@@ -62,11 +88,21 @@ def equal_time_steps(steps, seconds, peer_seconds, share=EQUAL_TIME_SHARE):
         seconds: its training seconds.
         peer_seconds: the peer's training seconds.
         share: the share of the peer's time to aim at.
+        pace: (fixed seconds, seconds per step) from `steady_pace`; with it the aim pays the
+            fixed part once and the steps at the steady pace (a shorter run pays compilation
+            in full, so the mean step time of the long run undershoots it).
 
     >>> equal_time_steps(2000, 120.0, 66.0)
     1045
+    >>> equal_time_steps(2000, 120.0, 66.0, pace=(10.0, 0.055))
+    958
     """
-    return max(1, min(steps, int(steps * share * peer_seconds / seconds)))
+    if pace is not None:
+        fixed, per_step = pace
+        n = int((share * peer_seconds - fixed) / per_step)
+    else:
+        n = int(steps * share * peer_seconds / seconds)
+    return max(1, min(steps, n))
 
 
 def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=12, max_windows=None,
@@ -132,7 +168,9 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
                   "bpb_margin": torch_side["bpb"] - zoo["bpb"],
                   "time_ratio": zoo["train_seconds"] / torch_side["train_seconds"]}
         if equal_time:
-            cut = equal_time_steps(zoo["steps"], zoo["train_seconds"], torch_side["train_seconds"])
+            log = tmp / "run" / "metrics.jsonl"
+            pace = steady_pace([json.loads(line) for line in log.read_text().splitlines() if line.strip()])
+            cut = equal_time_steps(zoo["steps"], zoo["train_seconds"], torch_side["train_seconds"], pace=pace)
             short = train_recipe(recipe, overrides=[f"train.steps={cut}"], out=tmp / "run-equal-time", quiet=True)
             eq = zoo_side(short, load_preset(short["preset"]))
             report.update(zoo_equal_time=eq, equal_time_bpb_margin=torch_side["bpb"] - eq["bpb"],
