@@ -51,7 +51,13 @@ def test_main_job_breakdown_reads_presets_and_results(tmp_path):
     (results / "gpt-nano.json").write_text(json.dumps({"provenance": {"wall_seconds": 30.5}}))
     (results / "bert-nano.json").write_text(json.dumps({"skipped": "not a causal LM"}))
     assert breakdown(tmp_path / "clone", tmp_path / "home") == {
-        "training_seconds": {"gpt-nano": 103.2}, "scoring_seconds": {"gpt-nano": 30.5}}
+        "training_seconds": {"gpt-nano": 103.2}, "scoring_seconds": {"gpt-nano": 30.5}, "reused_results": []}
+    # a result older than the job's start came with the clone (kept as current): not timed by the job
+    import os
+
+    os.utime(results / "gpt-nano.json", (1000.0, 1000.0))
+    assert breakdown(tmp_path / "clone", tmp_path / "home", since=2000.0) == {
+        "training_seconds": {"gpt-nano": 103.2}, "scoring_seconds": {}, "reused_results": ["gpt-nano"]}
 
 
 def test_recipe_choice_picks_the_best_mean_validation_accuracy_never_test(monkeypatch, tmp_path):

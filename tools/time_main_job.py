@@ -7,7 +7,9 @@ Clones this checkout's HEAD (committed files only) into DIR/clone and runs the m
 interpreter's packages (the `pip install` of README's first command is not in the time). The
 record holds the wall seconds of the whole command, the commit, the CPU, and the breakdown: each
 preset's training loop (its zoo.json), each result's scoring (its wall_seconds), and the rest
-(start-up, evaluation during training, saving). README's figures block renders one line per
+(start-up, evaluation during training, saving). Results the clone already holds, made by the same
+code from the same inputs, are kept by the job, not recomputed: the record lists them
+("reused_results") and leaves them out of the breakdown. README's figures block renders one line per
 record in leaderboard/probes/main-job-*.json. The clone keeps its results, so a timed run can
 also be the generation suite's rescore (copy DIR/clone/leaderboard/results/generation/ over).
 
@@ -29,27 +31,35 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 COMMAND = ("benchmarks/run.py", "--suite", "generation")
 
 
-def breakdown(clone, home):
+def breakdown(clone, home, since=None):
     """Where a finished main job's time went, from the files it wrote.
 
     Args:
         clone: the clone the job ran in (its leaderboard/results/generation/*.json).
         home: the job's ZOO_HOME (its models/*/zoo.json).
+        since: the job's start (seconds since the epoch). A result file older than that came
+            with the clone: the job found it current (same inputs, same code) and kept it, so
+            its wall seconds are another run's; it is listed under "reused_results".
 
     Returns:
-        {"training_seconds": {preset: loop seconds}, "scoring_seconds": {result: wall seconds}}.
+        {"training_seconds": {preset: loop seconds}, "scoring_seconds": {result: wall seconds},
+        "reused_results": [result, ...]}.
     """
     training = {}
     for meta in sorted(pathlib.Path(home).glob("models/*/zoo.json")):
         seconds = (json.loads(meta.read_text()).get("result") or {}).get("train_seconds")
         if seconds is not None:
             training[meta.parent.name] = seconds
-    scoring = {}
+    scoring, reused = {}, []
     for path in sorted(pathlib.Path(clone).glob("leaderboard/results/generation/*.json")):
         wall = (json.loads(path.read_text()).get("provenance") or {}).get("wall_seconds")
-        if wall is not None:
+        if wall is None:
+            continue
+        if since is not None and path.stat().st_mtime < since:
+            reused.append(path.stem)
+        else:
             scoring[path.stem] = wall
-    return {"training_seconds": training, "scoring_seconds": scoring}
+    return {"training_seconds": training, "scoring_seconds": scoring, "reused_results": reused}
 
 
 def time_main_job(workdir):
@@ -65,12 +75,12 @@ def time_main_job(workdir):
                             text=True).stdout.strip()
     # The venv's editable install points at this checkout: PYTHONPATH makes the clone's code run.
     env = {**os.environ, "ZOO_HOME": str(home), "PYTHONPATH": str(clone)}
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     subprocess.run([sys.executable, *COMMAND], cwd=clone, env=env, check=True)
     seconds = time.perf_counter() - t0
     from benchmarks.provenance import provenance
 
-    parts = breakdown(clone, home)
+    parts = breakdown(clone, home, since=started)
     accounted = sum(parts["training_seconds"].values()) + sum(parts["scoring_seconds"].values())
     return {"command": "python " + " ".join(COMMAND), "from": "a fresh clone, empty ZOO_HOME, packages installed",
             "commit": commit, "main_job_seconds": round(seconds, 1), **parts,
