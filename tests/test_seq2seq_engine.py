@@ -227,3 +227,29 @@ def test_generation_suite_runs_and_renders_the_seq2seq_part(tmp_path, monkeypatc
     readme = (tmp_path / "README.md").read_text()
     assert "Encoder-decoder engine vs keras-hub" in readme and "| 1 | " in readme
     assert _run_standalone(suite, tmp_path, quick=True, force=False, seed=0, family=None) == []  # cached
+
+
+def test_relative_position_bias_of_the_own_token_counts():
+    # The step attends over the earlier cache plus its own k / v, whose relative-position bias
+    # (distance 0) is taken separately (Seq2SeqEngine._step): with the decoder's bias table
+    # scaled up, greedy output follows it, and must still equal keras-hub's.
+    keras.utils.set_random_seed(1)
+    model = build_t5(get_spec("t5-nano"), ZooByteTokenizer(), sequence_length=32)
+    rng = np.random.default_rng(1)
+    for w in model.weights:
+        scale = 3.0 if w.path.endswith("self_attention/embeddings") else 0.3  # the relative bias tables
+        w.assign(rng.normal(0, scale, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
+    ids = _ids(model)[:3]
+    pre = model.preprocessor
+    x = pre.generate_preprocess(PROMPTS[:3], sequence_length=MAX_LENGTH)
+    model.preprocessor = None
+    try:
+        model.compile(sampler="greedy")
+        res = model.generate(x, stop_token_ids=None)
+    finally:
+        model.preprocessor = pre
+    theirs = [[int(t) for t in r[1:]] for r in np.asarray(res["decoder_token_ids"])]
+    assert any(len(set(r)) > 2 for r in theirs)  # outputs that change from step to step
+    engine = Seq2SeqEngine(model, jit_compile=False)
+    assert engine.generate_ids(ids, max_new_tokens=MAX_LENGTH - 1) == theirs
+    assert [engine.generate_ids([i], max_new_tokens=MAX_LENGTH - 1)[0] for i in ids] == theirs
