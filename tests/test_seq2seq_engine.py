@@ -22,13 +22,32 @@ PROMPTS = ["Who's there?", "Long liue", "Nay answer me", "A", "To be, or not", "
 MAX_LENGTH = 24  # keras-hub's max_length counts the decoder start token: 23 new tokens
 
 
+def _spread_t5(seed, bias_std=0.3):
+    """A seeded t5-nano with every weight re-drawn N(0, 0.3) (norm scales around 1), its
+    relative-position bias tables N(0, bias_std)."""
+    keras.utils.set_random_seed(seed)
+    model = build_t5(get_spec("t5-nano"), ZooByteTokenizer(), sequence_length=32)
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        std = bias_std if w.path.endswith("self_attention/embeddings") else 0.3  # the relative bias tables
+        w.assign(rng.normal(0, std, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
+    return model
+
+
+def _generate_on_ids(t5, prompts, **kwargs):
+    """keras-hub's greedy `generate` on the token ids its preprocessor makes of `prompts`."""
+    pre = t5.preprocessor
+    x = pre.generate_preprocess(prompts, sequence_length=MAX_LENGTH)
+    t5.preprocessor = None
+    try:
+        return t5.generate(x, **kwargs)
+    finally:
+        t5.preprocessor = pre
+
+
 @pytest.fixture(scope="module")
 def t5():
-    keras.utils.set_random_seed(0)
-    model = build_t5(get_spec("t5-nano"), ZooByteTokenizer(), sequence_length=32)
-    rng = np.random.default_rng(0)
-    for w in model.weights:
-        w.assign(rng.normal(0, 0.3, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
+    model = _spread_t5(seed=0)
     emb = model.backbone.token_embedding.embeddings
     table = emb.numpy()
     table[model.preprocessor.tokenizer.end_token_id] *= 6.0
@@ -54,13 +73,7 @@ def test_greedy_matches_keras_hub_generate(t5, engine):
     t5.compile(sampler="greedy")
     texts = t5.generate(PROMPTS, max_length=MAX_LENGTH)
     # The same call on token ids (what generate does after its preprocessing), for the ids.
-    pre = t5.preprocessor
-    x = pre.generate_preprocess(PROMPTS, sequence_length=MAX_LENGTH)
-    t5.preprocessor = None
-    try:
-        res = t5.generate(x, stop_token_ids=[end])
-    finally:
-        t5.preprocessor = pre
+    res = _generate_on_ids(t5, PROMPTS, stop_token_ids=[end])
     ids, mask = np.asarray(res["decoder_token_ids"]), np.asarray(res["decoder_padding_mask"])
     theirs = [[int(t) for t, m in zip(r[1:], k[1:]) if m] for r, k in zip(ids, mask)]  # drop <pad> start
     ours = engine.generate_ids(_ids(t5), max_new_tokens=MAX_LENGTH - 1)
@@ -233,21 +246,10 @@ def test_relative_position_bias_of_the_own_token_counts():
     # The step attends over the earlier cache plus its own k / v, whose relative-position bias
     # (distance 0) is taken separately (Seq2SeqEngine._step): with the decoder's bias table
     # scaled up, greedy output follows it, and must still equal keras-hub's.
-    keras.utils.set_random_seed(1)
-    model = build_t5(get_spec("t5-nano"), ZooByteTokenizer(), sequence_length=32)
-    rng = np.random.default_rng(1)
-    for w in model.weights:
-        scale = 3.0 if w.path.endswith("self_attention/embeddings") else 0.3  # the relative bias tables
-        w.assign(rng.normal(0, scale, w.shape).astype(np.float32) + (1.0 if "layer_norm" in w.path else 0.0))
+    model = _spread_t5(seed=1, bias_std=3.0)
+    model.compile(sampler="greedy")
     ids = _ids(model)[:3]
-    pre = model.preprocessor
-    x = pre.generate_preprocess(PROMPTS[:3], sequence_length=MAX_LENGTH)
-    model.preprocessor = None
-    try:
-        model.compile(sampler="greedy")
-        res = model.generate(x, stop_token_ids=None)
-    finally:
-        model.preprocessor = pre
+    res = _generate_on_ids(model, PROMPTS[:3], stop_token_ids=None)
     theirs = [[int(t) for t in r[1:]] for r in np.asarray(res["decoder_token_ids"])]
     assert any(len(set(r)) > 2 for r in theirs)  # outputs that change from step to step
     engine = Seq2SeqEngine(model, jit_compile=False)
