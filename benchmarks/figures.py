@@ -159,6 +159,14 @@ def figures_block(out, base):
     return "\n".join(lines).rstrip("\n")
 
 
+def _training_phrase(record, loops):
+    """How a main-job record's training adds up: the side-by-side phase, or the loops one after another."""
+    wall = record.get("training_wall_seconds")
+    if isinstance(wall, (int, float)):
+        return f"the presets trained side by side in {wall:,.0f} s of it (their training loops sum to {loops:,.0f} s)"
+    return f"training loops {loops:,.0f} s of it"
+
+
 def main_job_lines(out, base):
     """One line per machine for README's main job timed from a fresh clone: the records
     `tools/time_main_job.py` writes to <out>/probes/main-job-*.json (links relative to `base`).
@@ -177,8 +185,8 @@ def main_job_lines(out, base):
         cpu = (r.get("provenance") or {}).get("cpu") or {}
         lines.append(f"- Main job (`{r['command']}`) from a fresh clone with an empty `ZOO_HOME`, packages already "
                      f"installed: {seconds:,.0f} s ({seconds // 60:.0f} min {seconds % 60:.0f} s) on "
-                     f"{cpu_label(cpu)}, {cpu.get('cores', '?')} cores, at commit `{r['commit'][:8]}`; training "
-                     f"loops {training:,.0f} s of it ([{path.name}]({os.path.relpath(path, base)}), "
+                     f"{cpu_label(cpu)}, {cpu.get('cores', '?')} cores, at commit `{r['commit'][:8]}`; "
+                     f"{_training_phrase(r, training)} ([{path.name}]({os.path.relpath(path, base)}), "
                      f"`tools/time_main_job.py`)")
     return lines + ([""] if lines else [])
 

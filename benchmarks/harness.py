@@ -3,7 +3,7 @@
 A suite is one file in benchmarks/suites/ that registers a `Suite` subclass
 (benchmarks.suite). Results go
 to `<out>/results/<suite>/<model>.json`. The cache key has two parts: the inputs (suite,
-config, weights hash, seed: `inputs_hash`) and the code that makes the result
+config, weights hash, seed, CPU: `inputs_hash`) and the code that makes the result
 (`provenance.code_fingerprint`). A result with the same inputs and code is reused
 (`--force` recomputes); one made by other code is stale and recomputed, or kept and
 shown as stale with `--keep-stale`; a corrupt one is reported and recomputed.
@@ -19,7 +19,7 @@ import sys
 import time
 
 from benchmarks.leaderboard import write_leaderboard
-from benchmarks.provenance import provenance
+from benchmarks.provenance import cpu_info, provenance
 from benchmarks.results import DEFAULT_OUT
 from benchmarks.suite import SUITES, suite_code
 from benchmarks.suites import load_suites
@@ -154,11 +154,14 @@ def _hash(obj):
 
 
 def inputs_hash(suite, config, entry, seed):
-    """What a per-model result scores: suite, config, weights and seed (the code is apart).
+    """What a per-model result scores: suite, config, weights, seed and the CPU (the code is apart).
 
-    Results made before code fingerprints stored this as their config_hash.
+    The CPU is an input because speed figures (and, in the last digits, some scores) depend on
+    it: a clone on another machine type measures its own instead of keeping ours. Results made
+    before code fingerprints stored this as their config_hash.
     """
-    return _hash({"suite": suite, "config": config, "weights": entry.weights_hash(), "seed": seed})
+    return _hash({"suite": suite, "config": config, "weights": entry.weights_hash(), "seed": seed,
+                  "cpu": cpu_info()})
 
 
 def config_hash(inputs, code):
@@ -276,7 +279,7 @@ def _run_standalone(suite, out, quick, force, seed, family, keep_stale=False):
     written = []
     for part, (make_config, run) in suite.standalone_parts().items():
         config = dict(make_config(quick), family=family)
-        inputs = _hash({"suite": suite.name, "config": config, "seed": seed})
+        inputs = _hash({"suite": suite.name, "config": config, "seed": seed, "cpu": cpu_info()})
         code = suite_code(suite)
         key = part + (f"-{family}" if family else "")
         path = result_path(out, suite.name, key)
@@ -294,6 +297,18 @@ def _run_standalone(suite, out, quick, force, seed, family, keep_stale=False):
         write_leaderboard(out)
         written.append(path)
     return written
+
+
+def _train_missing(suites, entries):
+    """Train the missing presets that the per-model suites will score, side by side when there
+    are several (zoo.training.side_by_side); one is trained in this process when scored."""
+    missing = [e for e in entries
+               if e.spec is not None and e.spec.default_recipe and not (e.preset / "task.json").is_file()
+               and any(not s.standalone and s.applies_to(e) for s in suites)]
+    if len(missing) > 1:
+        from zoo.training.side_by_side import train_side_by_side
+
+        train_side_by_side([e.spec.default_recipe for e in missing])
 
 
 def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, out=None, family=None,
@@ -318,6 +333,7 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
         get_family(family)
     suites = resolve_suites(suite_names)
     entries = resolve_models(model_refs)  # validate every name before any work
+    _train_missing(suites, entries)
     written = []
     for suite in suites:
         if suite.standalone:

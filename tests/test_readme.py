@@ -112,9 +112,15 @@ def test_main_job_lines_render_records_and_skip_broken_ones(tmp_path):
         "provenance": {"cpu": {"model": "Some CPU", "cores": 2}}}))
     (probes / "main-job-b.json").write_bytes(b"\xff\xfe not json")
     (probes / "main-job-c.json").write_text(json.dumps({"command": "x"}))
+    (probes / "main-job-d.json").write_text(json.dumps({
+        "command": "python benchmarks/run.py --suite generation", "commit": "0123456789abcdef",
+        "main_job_seconds": 700.0, "training_seconds": {"gpt-nano": 100.2, "llama-nano": 200.1},
+        "training_wall_seconds": 250.4, "provenance": {"cpu": {"model": "Some CPU", "cores": 2}}}))
     lines = main_job_lines(tmp_path, tmp_path)
-    assert len(lines) == 2 and lines[-1] == ""
+    assert len(lines) == 3 and lines[-1] == ""
     assert "754 s (12 min 34 s) on Some CPU, 2 cores, at commit `01234567`; training loops 300 s" in lines[0]
+    assert "700 s (11 min 40 s)" in lines[1]
+    assert "the presets trained side by side in 250 s of it (their training loops sum to 300 s)" in lines[1]
 
 
 def test_the_throughput_line_names_the_precision_cost_and_the_same_precision_check():

@@ -56,8 +56,11 @@ def test_main_job_breakdown_reads_presets_and_results(tmp_path):
     import os
 
     os.utime(results / "gpt-nano.json", (1000.0, 1000.0))
+    # the presets train first (side by side): the phase ends with the last preset written
+    os.utime(tmp_path / "home" / "models" / "gpt-nano" / "zoo.json", (2150.0, 2150.0))
     assert breakdown(tmp_path / "clone", tmp_path / "home", since=2000.0) == {
-        "training_seconds": {"gpt-nano": 103.2}, "scoring_seconds": {}, "reused_results": ["gpt-nano"]}
+        "training_seconds": {"gpt-nano": 103.2}, "scoring_seconds": {}, "reused_results": ["gpt-nano"],
+        "training_wall_seconds": 150.0}
 
 
 def test_recipe_choice_picks_the_best_mean_validation_accuracy_never_test(monkeypatch, tmp_path):

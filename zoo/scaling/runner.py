@@ -5,8 +5,8 @@ AMD EPYC (family 23) llama-ladder-3 took 15.6 ms a step with both cores, and two
 runs side by side 21.4 ms each, i.e. a step every ~10.8 ms (1.45x). Each run's fixed cost
 (TensorFlow start, XLA compilation of its step, data, the final evaluation: ~15 s) also
 overlaps the other run's training. So by default every usable core gets its own process
-with one thread (memory permitting: WORKER_MEMORY each); `ZOO_SCALING_WORKERS` sets the number of processes (1: train in this
-process, one run after another). Workers are spawned, so a script calling `train_runs`
+with one thread (memory permitting: `zoo.training.workers`); `ZOO_SCALING_WORKERS` sets the number of processes (1: train
+in this process, one run after another). Workers are spawned, so a script calling `train_runs`
 needs the usual `if __name__ == "__main__":` guard.
 
 Each run trains in a fresh process (no traced graphs pile up across runs); a run whose
@@ -27,47 +27,21 @@ Example:
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple, Optional
 
 from zoo import atomic, paths
-from zoo.errors import ZooError
+from zoo.training.workers import default_workers as workers_of_env
+from zoo.training.workers import worker_pool, worker_threads
 
 __all__ = ["Trained", "busy_seconds", "default_workers", "worker_threads", "run_dir_of", "train_runs"]
 
 
-# A worker process held ~1.4 GB resident while training a quick-design rung (TensorFlow,
-# the corpus, the model): room for 2 GiB each keeps many cores from running out of memory.
-WORKER_MEMORY = 2 * 1024 ** 3
-
-
 def default_workers():
     """Processes to train in: `ZOO_SCALING_WORKERS` if set, else the usable cores, at most
-    one per WORKER_MEMORY of physical memory."""
-    value = os.environ.get("ZOO_SCALING_WORKERS")
-    if value is None:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return max(1, min(len(os.sched_getaffinity(0)), memory // WORKER_MEMORY))
-    if not value.isdigit() or int(value) < 1:
-        raise ZooError(f"ZOO_SCALING_WORKERS='{value}' is not a positive whole number; set it to e.g. 1 or 2")
-    return int(value)
-
-
-def worker_threads(workers):
-    """Intra-op threads each of `workers` processes gets: the usable cores shared out.
-
-    Args:
-        workers: number of training processes running side by side.
-
-    Returns:
-        The usable cores // workers, at least 1.
-    """
-    return max(1, len(os.sched_getaffinity(0)) // workers)
+    one per WORKER_MEMORY of physical memory (`zoo.training.workers.default_workers`)."""
+    return workers_of_env("ZOO_SCALING_WORKERS")
 
 
 def run_dir_of(run):
@@ -152,21 +126,6 @@ def busy_seconds(timings):
     return total
 
 
-def _start_worker(threads):
-    """In each fresh worker: die with the parent (SIGTERM: the trainer checkpoints), and use
-    `threads` intra-op threads (set before TensorFlow starts)."""
-    import ctypes
-    import signal
-
-    try:  # Linux: PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-
-
 def _release_graphs():
     """Drop a finished run's Keras/TF state when runs share this process: fifteen rungs in
     one process otherwise pile up traced graphs that every later garbage collection walks
@@ -209,15 +168,10 @@ def train_runs(jobs, workers=None):
         return results
     threads = worker_threads(workers)
     todo.sort(key=lambda i: -_cost(jobs[i][0]))  # longest first: the last to finish are short
-    context = multiprocessing.get_context("spawn")  # TensorFlow in the parent must not be forked
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(threads,),
-                                 max_tasks_per_child=1) as pool:
-            futures = {i: pool.submit(_train, *jobs[i], workers, threads) for i in todo}
-            for i, future in futures.items():
-                results[i] = future.result()
-    except BrokenProcessPool:
-        raise ZooError(f"a scaling training process died (out of memory or killed); rerun the same command: "
-                       f"finished runs in {paths.runs_dir() / 'scaling'} are reused") from None
+    died = (f"a scaling training process died (out of memory or killed); rerun the same command: "
+            f"finished runs in {paths.runs_dir() / 'scaling'} are reused")
+    with worker_pool(workers, died) as pool:
+        futures = {i: pool.submit(_train, *jobs[i], workers, threads) for i in todo}
+        for i, future in futures.items():
+            results[i] = future.result()
     return results
-

@@ -1,0 +1,118 @@
+"""Train several models' default recipes at once: one one-thread process per usable core.
+
+The CPU recipes' models are small, and a small model's step uses a second core poorly. The main
+job's five decoders, each at a quarter of its recipe's steps on a 2-core AMD EPYC (family 25,
+model 17): one after another with both cores 335 s of wall time; side by side, two one-thread
+processes, 294 s (each training loop 1.5-1.8x slower, two at a time, and one run's start-up,
+compilation and evaluation overlap the other's training). A model whose `init_from` base is
+also to be trained starts after its base is done. `ZOO_TRAIN_WORKERS` sets the number of
+processes (1: one after another in this process, with every core).
+
+Each preset is trained in its own fresh process with one thread, so it is the same preset (bit
+for bit) on every run of the same code on the same machine type, whatever ran beside it.
+
+Example:
+>>> from zoo.training.side_by_side import train_side_by_side
+>>> seconds = train_side_by_side(["gpt-nano", "llama-nano"])   # trains missing presets
+"""
+import pathlib
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+
+from zoo import paths
+from zoo.registry import get_spec
+from zoo.training.init_from import is_trained_preset
+from zoo.training.recipe import load_recipe
+from zoo.training.workers import default_workers, worker_pool, worker_threads
+
+
+def _train_one(name):
+    """In a worker: train recipes/<name>.yaml into its model's trained preset; its loop seconds."""
+    from zoo.training.run import train_recipe
+
+    return train_recipe(name, quiet=True)["train_seconds"]
+
+
+def _cost(recipe):
+    """Rough relative cost of a recipe, to start the longest first (tokens x layers x width^2)."""
+    config = get_spec(recipe["model"]).config
+    train = recipe["train"]
+    tokens = train["steps"] * train["batch_size"] * recipe["data"]["sequence_length"]
+    return tokens * config.get("num_layers", 1) * config.get("hidden_dim", 1) ** 2
+
+
+def _missing_base(recipe):
+    """The recipe name of the registered `init_from` base of `recipe` if it has no trained preset."""
+    init = recipe.get("init_from")
+    if not init or pathlib.Path(init).is_dir() or is_trained_preset(paths.preset_dir(init)):
+        return None
+    return get_spec(init).default_recipe
+
+
+def _log(message):
+    print(f"[train] {message}", file=sys.stderr, flush=True)
+
+
+def train_side_by_side(names, workers=None):
+    """Train the recipes `names` (recipes/<name>.yaml) side by side into their models' presets.
+
+    Args:
+        names: recipe names; each trains its model's trained preset ($ZOO_HOME/models/...).
+        workers: processes side by side (default: `ZOO_TRAIN_WORKERS`, else the usable cores
+            within memory); 1 trains them one after another here, with every core.
+
+    Returns:
+        {name: wall seconds from its start to its preset}, and "all": the wall seconds of the
+        whole call.
+    """
+    from zoo.training.run import train_recipe
+
+    start = time.time()
+    recipes = {}
+    todo = list(names)
+    while todo:  # a missing init_from base is trained here too, before the models that start from it
+        name = todo.pop(0)
+        if name not in recipes:
+            recipes[name] = load_recipe(name)  # a bad recipe fails before any training
+            base = _missing_base(recipes[name])
+            if base:
+                todo.append(base)
+    names = list(recipes)
+    workers = min(workers or default_workers("ZOO_TRAIN_WORKERS"), len(names))
+    seconds = {}
+    if workers <= 1:
+        for name in names:
+            if is_trained_preset(paths.preset_dir(recipes[name]["model"])):
+                continue  # a base trained first by a model that starts from it
+            t0 = time.time()
+            train_recipe(name)
+            seconds[name] = round(time.time() - t0, 1)
+        seconds["all"] = round(time.time() - start, 1)
+        return seconds
+    base = {name: _missing_base(recipe) for name, recipe in recipes.items()}
+    pending = sorted(names, key=lambda n: -_cost(recipes[n]))  # longest first: the last to end are short
+    _log(f"training {len(names)} presets side by side ({workers} processes, {worker_threads(workers)} "
+         f"thread(s) each; ZOO_TRAIN_WORKERS=1 trains one after another): {', '.join(pending)}")
+    died = ("a training process died (out of memory or killed); rerun the same command: finished presets "
+            "are kept and interrupted runs resume")
+    running, started = {}, {}
+    with worker_pool(workers, died) as pool:
+        while pending or running:
+            for name in list(pending):
+                if len(running) >= workers:
+                    break
+                if base[name] in pending or base[name] in running.values():
+                    continue  # its init_from base is not trained yet
+                pending.remove(name)
+                started[name] = time.time()
+                running[pool.submit(_train_one, name)] = name
+                _log(f"{name}: training")
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                loop = future.result()
+                seconds[name] = round(time.time() - started[name], 1)
+                _log(f"{name}: trained ({seconds[name]:.0f} s, of which the training loop {loop:.0f} s)")
+    seconds["all"] = round(time.time() - start, 1)
+    return seconds
