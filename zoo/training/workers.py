@@ -55,17 +55,19 @@ def worker_threads(workers):
 
 
 def _start_worker(threads):
-    """In each fresh worker: die with the parent (SIGTERM: the trainer checkpoints), and use
-    `threads` intra-op threads (set before TensorFlow starts)."""
+    """In each fresh worker: die with the parent (SIGTERM: the trainer checkpoints), use
+    `threads` intra-op threads (set before TensorFlow starts), and keep TensorFlow's start-up
+    lines off the screen as the parent does (zoo.console)."""
     import ctypes
     import signal
+
+    from zoo import console
 
     try:  # Linux: PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
-    import tensorflow as tf
-
+    tf = console.import_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(threads)
 
 
