@@ -32,6 +32,33 @@ def test_two_presets_train_side_by_side_and_install(tmp_path, small_corpus, zoo_
     assert "oneDNN custom operations" not in err and "absl::InitializeLog" not in err
 
 
+def _arrays(weights_file):
+    import h5py
+
+    out = {}
+    with h5py.File(weights_file, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def test_side_by_side_presets_are_the_same_bit_for_bit_on_a_rerun(tmp_path, small_corpus, zoo_home):
+    import shutil
+
+    import numpy as np
+
+    from zoo.training.side_by_side import train_side_by_side
+
+    names = [_tiny_recipe(tmp_path, m, small_corpus) for m in ("gpt-nano", "llama-nano")]
+    train_side_by_side(names, workers=2)
+    first = {m: _arrays(zoo_home / "models" / m / "model.weights.h5") for m in ("gpt-nano", "llama-nano")}
+    shutil.rmtree(zoo_home)
+    train_side_by_side(names[::-1], workers=2)  # other order: each still one thread, in its own process
+    for m, arrays in first.items():
+        again = _arrays(zoo_home / "models" / m / "model.weights.h5")
+        assert arrays.keys() == again.keys() and len(arrays) > 10
+        assert all(np.array_equal(arrays[k], again[k]) for k in arrays), m
+
+
 @pytest.mark.parametrize("value", ["0", "two"])
 def test_bad_worker_count_is_one_clear_error(value, monkeypatch, tmp_path, small_corpus):
     from zoo.errors import ZooError
