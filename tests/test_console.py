@@ -53,7 +53,9 @@ def test_quiet_environment_keeps_the_users_choice_and_verbose_undoes_ours(monkey
 def test_verbose_flag_anywhere_on_the_line(monkeypatch):
     from zoo import cli, console
 
-    monkeypatch.delenv("ZOO_VERBOSE", raising=False)
+    # setenv, not delenv: an absent variable deleted leaves no undo, and the "1" set below leaked
+    # into later tests in the same process (their spawned workers then printed TensorFlow's lines).
+    monkeypatch.setenv("ZOO_VERBOSE", "")
     monkeypatch.setattr(console, "_SET_BY_ZOO", set())
     argv = ["train", "gpt-nano", "--verbose"]
     assert cli.take_verbose(argv) and argv == ["train", "gpt-nano"]
