@@ -68,3 +68,29 @@ def test_bad_worker_count_is_one_clear_error(value, monkeypatch, tmp_path, small
     names = [_tiny_recipe(tmp_path, m, small_corpus) for m in ("gpt-nano", "llama-nano")]
     with pytest.raises(ZooError, match="ZOO_TRAIN_WORKERS"):
         train_side_by_side(names)
+
+
+def test_a_base_that_others_wait_for_starts_before_a_longer_lone_run():
+    """bert-nano alone costs less than bert-micro, but bert-nano-genre waits for it: the base's
+    chain (bert-nano, then bert-nano-genre) is the longer, so it starts first."""
+    from zoo.training.recipe import load_recipe
+    from zoo.training.side_by_side import _critical_path
+    from zoo.training.workers import recipe_cost
+
+    recipes = {name: load_recipe(name) for name in ("bert-micro", "bert-nano-genre", "bert-nano")}
+    base = {"bert-micro": None, "bert-nano-genre": "bert-nano", "bert-nano": None}
+    path = _critical_path(recipes, base)
+    assert recipe_cost(recipes["bert-nano"]) < recipe_cost(recipes["bert-micro"])
+    assert path["bert-nano"] == recipe_cost(recipes["bert-nano"]) + recipe_cost(recipes["bert-nano-genre"])
+    assert sorted(recipes, key=lambda n: -path[n])[0] == "bert-nano"
+
+
+def test_recipe_cost_counts_both_stacks_of_an_encoder_decoder():
+    from zoo.training.recipe import load_recipe
+    from zoo.training.workers import recipe_cost
+
+    t5, bert = load_recipe("t5-nano"), load_recipe("bert-nano")  # same width, 2 vs 4 layers per stack
+    per_layer_token = {name: recipe_cost(r) / (r["train"]["steps"] * r["train"]["batch_size"]
+                                               * r["data"]["sequence_length"])
+                       for name, r in (("t5", t5), ("bert", bert))}
+    assert per_layer_token == {"t5": 2 * 2 * 128, "bert": 4 * 128}

@@ -33,7 +33,7 @@ from typing import NamedTuple, Optional
 
 from zoo import atomic, paths
 from zoo.training.workers import default_workers as workers_of_env
-from zoo.training.workers import worker_pool, worker_threads
+from zoo.training.workers import recipe_cost, worker_pool, worker_threads
 
 __all__ = ["Trained", "busy_seconds", "default_workers", "worker_threads", "run_dir_of", "train_runs"]
 
@@ -138,13 +138,6 @@ def _release_graphs():
     gc.collect()
 
 
-def _cost(recipe):
-    """Rough relative cost of a run, to start the longest first (steps x width^0.8)."""
-    from zoo.registry import get_spec
-
-    return recipe["train"]["steps"] * get_spec(recipe["model"]).config["hidden_dim"] ** 0.8
-
-
 def train_runs(jobs, workers=None):
     """Train (or reuse) every job; [Trained] in the jobs' order.
 
@@ -167,7 +160,7 @@ def train_runs(jobs, workers=None):
                 _release_graphs()
         return results
     threads = worker_threads(workers)
-    todo.sort(key=lambda i: -_cost(jobs[i][0]))  # longest first: the last to finish are short
+    todo.sort(key=lambda i: -recipe_cost(jobs[i][0]))  # longest first: the last to finish are short
     died = (f"a scaling training process died (out of memory or killed); rerun the same command: "
             f"finished runs in {paths.runs_dir() / 'scaling'} are reused")
     with worker_pool(workers, died) as pool:

@@ -5,8 +5,10 @@ job's five decoders, each at a quarter of its recipe's steps on a 2-core AMD EPY
 model 17): one after another with both cores 335 s of wall time; side by side, two one-thread
 processes, 294 s (each training loop 1.5-1.8x slower, two at a time, and one run's start-up,
 compilation and evaluation overlap the other's training). A model whose `init_from` base is
-also to be trained starts after its base is done. `ZOO_TRAIN_WORKERS` sets the number of
-processes (1: one after another in this process, with every core).
+also to be trained starts after its base is done; runs start in order of their critical path
+(a run's cost plus the costliest chain of runs waiting on it), so a base starts early.
+`ZOO_TRAIN_WORKERS` sets the number of processes (1: one after another in this process, with
+every core).
 
 Each preset is trained in its own fresh process with one thread, so it is the same preset (bit
 for bit) on every run of the same code on the same machine type, whatever ran beside it.
@@ -24,7 +26,7 @@ from zoo import paths
 from zoo.registry import get_spec
 from zoo.training.init_from import is_trained_preset
 from zoo.training.recipe import load_recipe
-from zoo.training.workers import default_workers, worker_pool, worker_threads
+from zoo.training.workers import default_workers, recipe_cost, worker_pool, worker_threads
 
 
 def _train_one(name):
@@ -34,20 +36,29 @@ def _train_one(name):
     return train_recipe(name, quiet=True)["train_seconds"]
 
 
-def _cost(recipe):
-    """Rough relative cost of a recipe, to start the longest first (tokens x layers x width^2)."""
-    config = get_spec(recipe["model"]).config
-    train = recipe["train"]
-    tokens = train["steps"] * train["batch_size"] * recipe["data"]["sequence_length"]
-    return tokens * config.get("num_layers", 1) * config.get("hidden_dim", 1) ** 2
-
-
 def _missing_base(recipe):
     """The recipe name of the registered `init_from` base of `recipe` if it has no trained preset."""
     init = recipe.get("init_from")
     if not init or pathlib.Path(init).is_dir() or is_trained_preset(paths.preset_dir(init)):
         return None
     return get_spec(init).default_recipe
+
+
+def _critical_path(recipes, base):
+    """{name: its recipe cost plus the costliest chain of recipes waiting on it}: starting the
+    largest first puts a base that others wait for ahead of runs as long as itself with nothing
+    after them, so its dependents do not train alone at the end.
+
+    Args:
+        recipes: {name: resolved recipe}.
+        base: {name: the name of its missing init_from base, or None}.
+    """
+    after = {name: [n for n, b in base.items() if b == name] for name in recipes}
+
+    def path(name):
+        return recipe_cost(recipes[name]) + max((path(n) for n in after[name]), default=0)
+
+    return {name: path(name) for name in recipes}
 
 
 def _log(message):
@@ -91,7 +102,8 @@ def train_side_by_side(names, workers=None):
         seconds["all"] = round(time.time() - start, 1)
         return seconds
     base = {name: _missing_base(recipe) for name, recipe in recipes.items()}
-    pending = sorted(names, key=lambda n: -_cost(recipes[n]))  # longest first: the last to end are short
+    path = _critical_path(recipes, base)
+    pending = sorted(names, key=lambda n: -path[n])  # longest chain first: the last to end are short
     _log(f"training {len(names)} presets side by side ({workers} processes, {worker_threads(workers)} "
          f"thread(s) each; ZOO_TRAIN_WORKERS=1 trains one after another): {', '.join(pending)}")
     died = ("a training process died (out of memory or killed); rerun the same command: finished presets "
