@@ -19,7 +19,6 @@ or changing it never touches the leaderboard's results.
 """
 import argparse
 import concurrent.futures
-import json
 import os
 import pathlib
 import statistics
@@ -101,7 +100,9 @@ def train_once(recipe, overrides, seed, home, workdir):
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
         raise RuntimeError(f"zoo train {recipe} {' '.join(sets)} failed: {tail[0]}")
-    rows = [json.loads(line) for line in (workdir / "run" / "metrics.jsonl").read_text().splitlines() if line]
+    from zoo.training.metrics_log import read_metrics
+
+    rows = read_metrics(workdir / "run")
     final = rows[-1]
     logged = [r for r in rows if "acc" in r and "step" in r]
     return {"overrides": sets, "seed": seed, **{k: final[k] for k in SCORES},

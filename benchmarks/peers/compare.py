@@ -133,6 +133,7 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
     from zoo.evaluation import causal_nll
     from zoo.hub import load_preset
     from zoo.preset_check import read_config
+    from zoo.training.metrics_log import read_metrics
     from zoo.training.run import train_recipe
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,8 +169,7 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
                   "bpb_margin": torch_side["bpb"] - zoo["bpb"],
                   "time_ratio": zoo["train_seconds"] / torch_side["train_seconds"]}
         if equal_time:
-            log = tmp / "run" / "metrics.jsonl"
-            pace = steady_pace([json.loads(line) for line in log.read_text().splitlines() if line.strip()])
+            pace = steady_pace(read_metrics(tmp / "run"))
             cut = equal_time_steps(zoo["steps"], zoo["train_seconds"], torch_side["train_seconds"], pace=pace)
             short = train_recipe(recipe, overrides=[f"train.steps={cut}"], out=tmp / "run-equal-time", quiet=True)
             eq = zoo_side(short, load_preset(short["preset"]))

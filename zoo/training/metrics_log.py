@@ -4,11 +4,35 @@ Example:
 >>> log = MetricsLog("/tmp/run/metrics.jsonl", resume_step=None)
 >>> log.write({"step": 1, "loss": 5.5})
 >>> log.close()
+>>> read_metrics("/tmp/run")
+[{'step': 1, 'loss': 5.5}]
 """
 import json
 import pathlib
 
 from zoo import atomic
+
+
+def read_metrics(run):
+    """The records of a run's metrics.jsonl, in order; a line cut by a kill is skipped.
+
+    Args:
+        run: the run directory, or the metrics.jsonl file itself.
+
+    Returns:
+        A list of dicts (log lines have "step" and "loss"; evaluation lines "val_*"; the final
+        line "final": true).
+    """
+    path = pathlib.Path(run)
+    if path.is_dir():
+        path = path / "metrics.jsonl"
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut by a kill, or a blank one
+    return records
 
 
 class MetricsLog:
@@ -23,14 +47,8 @@ class MetricsLog:
         self.path = pathlib.Path(path)
         kept = []
         if self.path.exists() and resume_step is not None:
-            for line in self.path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue  # a line cut by a kill
-                if rec.get("step", 0) <= resume_step:
-                    kept.append(line)
-        atomic.write_text(self.path, "".join(k + "\n" for k in kept))
+            kept = [rec for rec in read_metrics(self.path) if rec.get("step", 0) <= resume_step]
+        atomic.write_text(self.path, "".join(json.dumps(rec) + "\n" for rec in kept))
         self.f = open(self.path, "a")
 
     def write(self, record):

@@ -10,13 +10,13 @@ Example:
 >>> result = train_recipe("gpt-nano", overrides=["train.steps=20", "train.warmup_steps=2"],
 ...                       out="/tmp/zoo-run")
 """
-import json
 
 import tensorflow as tf
 
 from zoo.data import pipeline
 from zoo.evaluation import causal_nll
 from zoo.metrics import LN2
+from zoo.training.metrics_log import read_metrics
 from zoo.training.objectives.base import Objective
 
 
@@ -105,7 +105,7 @@ class CausalLM(Objective):
 
     def _curve(self, run_dir, max_points=100):
         """The training/validation curve from metrics.jsonl, thinned to <= max_points each."""
-        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if x.strip()]
+        rows = read_metrics(run_dir)
         tokens_per_step = self.work_per_step()
         train = [{"step": r["step"], "tokens": r["tokens"], "loss": r["loss"]} for r in rows if "loss" in r]
         val = [{"step": r["step"], "tokens": r["step"] * tokens_per_step, "val_loss": r["val_loss"],
