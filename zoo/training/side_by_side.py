@@ -1,13 +1,13 @@
 """Train several models' default recipes at once: one one-thread process per usable core.
 
 The CPU recipes' models are small, and a small model's step uses a second core poorly: two
-one-thread processes side by side each run 1.5-1.8x slower than one process with both cores,
-so together they finish more steps, and one run's start-up, compilation and evaluation overlap
-the other's training. `tools/side_by_side_probe.py` times the main job's five decoders both
-ways on the machine at hand (records, with each run's loop seconds both ways:
+one-thread processes side by side each run slower than one process with both cores, but less than
+twice as slow, so together they finish more steps, and one run's start-up, compilation and
+evaluation overlap the other's training. `tools/side_by_side_probe.py` times the main job's five
+decoders both ways on the machine at hand (records, with each run's loop seconds both ways:
 leaderboard/probes/side-by-side-*.json). A model whose `init_from` base is also to be trained
-starts after its base is done; runs start in order of their critical path (a run's cost plus
-the costliest chain of runs waiting on it), so a base starts early. `ZOO_TRAIN_WORKERS` sets the
+starts after its base is done; runs start in order of their critical path (a run's cost plus the
+costliest chain of runs waiting on it), so a base starts early. `ZOO_TRAIN_WORKERS` sets the
 number of processes (1: one after another in this process, with every core).
 
 Each preset is trained in its own fresh process with one thread, so it is the same preset (bit

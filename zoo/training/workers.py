@@ -48,10 +48,9 @@ def recipe_cost(recipe):
     layers x width (an encoder-decoder counts both stacks).
 
     Linear in width, not quadratic, because these small models' steps are far from
-    matmul-bound: the 15 CPU recipes' training loops (two side by side on a 2-core AMD EPYC)
-    took 140-290 s per 10^9 of this product for the decoders and BERTs and 490-870 s for the
-    encoder-decoders (cross-attention and two sequence lengths are not in it), where tokens x
-    layers x width^2 spread over 540-6,800.
+    matmul-bound: the 15 CPU recipes' training loops (two side by side on a 2-core AMD EPYC, the
+    rescore at 11d10d4) took 143-434 s per 10^9 of this product, a spread of 3.0x; with width
+    squared the spread was 6.2x, with the scaling runner's former steps x width^0.8 5.5x.
 
     Args:
         recipe: a resolved recipe (`zoo.training.recipe.load_recipe`).

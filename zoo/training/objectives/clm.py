@@ -10,7 +10,6 @@ Example:
 >>> result = train_recipe("gpt-nano", overrides=["train.steps=20", "train.warmup_steps=2"],
 ...                       out="/tmp/zoo-run")
 """
-
 import tensorflow as tf
 
 from zoo.data import pipeline
