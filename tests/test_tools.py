@@ -3,6 +3,8 @@ import importlib.util
 import pathlib
 import sys
 
+import pytest
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
@@ -103,3 +105,29 @@ def test_recipe_choice_refuses_unusable_candidates_before_training(tmp_path, cap
         assert recipe_choice.main([*argv, "--home", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and says in err, err
+
+
+@pytest.mark.parametrize("args, env, says", [
+    (["--fraction", "2"], None, "--fraction"),
+    (["--recipes", "gpt-nan"], None, "did you mean 'gpt-nano'"),
+    ([], "x", "ZOO_TRAIN_WORKERS"),
+])
+def test_side_by_side_probe_bad_input_is_one_line_and_exit_2(args, env, says, tmp_path, capsys, monkeypatch):
+    import side_by_side_probe
+
+    if env is not None:
+        monkeypatch.setenv("ZOO_TRAIN_WORKERS", env)
+    out = tmp_path / "probe.json"
+    assert side_by_side_probe.main(["--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1 and says.lower() in err.lower()
+    assert not out.exists()
+
+
+def test_side_by_side_probe_output_under_a_file_is_one_line_and_exit_2(tmp_path, capsys):
+    import side_by_side_probe
+
+    (tmp_path / "file").write_text("x")
+    assert side_by_side_probe.main(["--out", str(tmp_path / "file" / "probe.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1

@@ -94,18 +94,17 @@ def main(argv=None):
     if not reason:
         from zoo.errors import ZooError
         from zoo.training.recipe import load_recipe
+        from zoo.training.workers import default_workers
 
         try:
             for name in names:
                 load_recipe(name)
+            side = max(2, default_workers("ZOO_TRAIN_WORKERS"))
         except ZooError as e:
             reason = str(e)
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
-    from zoo.training.workers import default_workers
-
-    side = max(2, default_workers("ZOO_TRAIN_WORKERS"))
     record = {"recipes": names, "fraction": args.fraction}
     for label, workers in (("one_after_another", 1), ("side_by_side", side)):
         with tempfile.TemporaryDirectory(prefix="zoo-sbs-") as root:
