@@ -67,3 +67,25 @@ def test_quick_lm_evaluation_samples_both_validation_plays():
     sizes = np.diff(np.concatenate([[0], ends])) / ends[-1]
     np.testing.assert_allclose(shares, sizes, atol=0.02)  # in proportion to each play's length
     assert abs(len(starts) * T - budget) <= T  # about max_bytes scored
+
+
+def test_sequence_warmup_cuts_the_first_steps_windows_and_keeps_their_tokens():
+    ids = np.arange(2000, dtype=np.int32)
+    plain = [(x.numpy(), y.numpy()) for x, y in train_dataset(ids, 8, 4, 0, 0, 6)]
+    warm = [(x.numpy(), y.numpy()) for x, y in train_dataset(ids, 8, 4, 0, 0, 6, short_length=4, short_steps=3)]
+    assert [x.shape for x, _ in warm] == [(8, 4)] * 3 + [(4, 8)] * 3
+    for (px, py), (wx, wy) in zip(plain, warm):
+        np.testing.assert_array_equal(px.reshape(-1), wx.reshape(-1))   # same tokens, same order
+        np.testing.assert_array_equal(py.reshape(-1), wy.reshape(-1))
+    # resumed inside the warm-up and after it: the same batches as the whole run
+    for start in (2, 4):
+        resumed = [x.numpy() for x, _ in train_dataset(ids, 8, 4, 0, start, 6, short_length=4, short_steps=3)]
+        for a, b in zip([x for x, _ in warm[start:]], resumed):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_sequence_warmup_under_per_replica_batches_cuts_the_same_global_steps():
+    ids = np.arange(2000, dtype=np.int32)
+    shapes = [x.shape for x, _ in train_dataset(ids, 8, 4, 0, 0, 4, per_replica_batch=2, short_length=2,
+                                                short_steps=1)]
+    assert shapes == [(8, 2)] * 2 + [(2, 8)] * 6   # step 0 = the first two per-replica batches

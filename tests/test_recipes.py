@@ -86,6 +86,16 @@ def _write(tmp_path, text):
     ("model: gpt-nanoo\ntrain: {steps: 10}\n", "Did you mean 'gpt-nano'"),
     ("model: gpt-nano\nruntime: {strategy: mirorred}\ntrain: {steps: 10}\n", "Did you mean 'mirrored'"),
     ("model: gpt-nano\ntrain: {}\n", "train.steps or train.tokens"),
+    ("model: gpt-nano\ndata: {warmup_sequence_divisor: 2, warmup_sequence_fraction: 0}\ntrain: {steps: 10, warmup_steps: 1}\n",
+     "needs both data.warmup_sequence_divisor"),
+    ("model: gpt-nano\ndata: {warmup_sequence_divisor: 3, warmup_sequence_fraction: 0.5}\ntrain: {steps: 10, warmup_steps: 1}\n",
+     "must divide data.sequence_length 128 .into pieces of 2 or more tokens., e.g. 2"),
+    ("model: gpt-nano\ndata: {warmup_sequence_divisor: 2, warmup_sequence_fraction: 1.0}\ntrain: {steps: 10, warmup_steps: 1}\n",
+     "warmup_sequence_fraction must be below 1"),
+    ("model: gpt-nano\ndata: {warmup_sequence_divisor: 0, warmup_sequence_fraction: 0.5}\ntrain: {steps: 10, warmup_steps: 1}\n",
+     "'data.warmup_sequence_divisor' must be > 0"),
+    ("model: bert-nano\ndata: {objective: mlm_nsp, warmup_sequence_divisor: 2, warmup_sequence_fraction: 0.5}\n"
+     "train: {steps: 10, warmup_steps: 1}\n", "are for objective clm; remove them for objective 'mlm_nsp'"),
 ])
 def test_bad_recipes(tmp_path, text, match):
     with pytest.raises(ZooError, match=match) as e:

@@ -71,7 +71,8 @@ def test_recipe_choice_picks_the_best_mean_validation_accuracy_never_test(monkey
     val = {("a", 0): 0.70, ("a", 1): 0.60, ("b", 0): 0.66, ("b", 1): 0.66}
     test = {("a", 0): 0.50, ("a", 1): 0.50, ("b", 0): 0.90, ("b", 1): 0.90}
 
-    def fake_run(recipe, overrides, seed, home, workdir):
+    def fake_run(recipe, overrides, seed, home, workdir, scores):
+        assert scores == recipe_choice.SCORES
         label = "a" if "train.learning_rate=1e-3" in overrides else "b"
         return {"overrides": overrides, "seed": seed, "val_acc": val[label, seed], "val_macro_f1": 0.0,
                 "test_acc": test[label, seed], "test_macro_f1": 0.0}
@@ -84,6 +85,23 @@ def test_recipe_choice_picks_the_best_mean_validation_accuracy_never_test(monkey
     assert [r["seed"] for r in record["candidates"]["a"]["runs"]] == [0, 1]
 
 
+def test_recipe_choice_for_a_causal_lm_picks_the_lowest_mean_validation_bpb(monkeypatch, tmp_path):
+    import recipe_choice
+
+    bpb = {("a", 0): 2.60, ("a", 1): 2.80, ("b", 0): 2.68, ("b", 1): 2.68}
+
+    def fake_run(recipe, overrides, seed, home, workdir, scores):
+        assert scores == ("val_bpb", "val_loss")
+        label = "a" if overrides else "b"
+        return {"overrides": overrides, "seed": seed, "val_bpb": bpb[label, seed], "val_loss": 0.0}
+
+    monkeypatch.setattr(recipe_choice, "train_once", fake_run)
+    record = recipe_choice.choose("gpt-nano", [("a", ["train.learning_rate=1e-3"]), ("b", [])], [0, 1],
+                                  tmp_path, objective="clm")
+    assert record["chosen"] == "b"   # 2.68 mean beats 2.70, though seed 0 of "a" is the best run
+    assert record["candidates"]["a"]["mean_val_bpb"] == 2.7 and "lowest" in record["chosen_on"]
+
+
 def test_recipe_choice_bad_candidate_or_home_is_one_line_and_exit_2(tmp_path, capsys):
     import recipe_choice
 
@@ -92,7 +110,7 @@ def test_recipe_choice_bad_candidate_or_home_is_one_line_and_exit_2(tmp_path, ca
     assert err.count("\n") == 1 and "LABEL:KEY=VALUE" in err
     assert recipe_choice.main(["gpt-nano-genre", "--candidate", "x:", "--home", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "models/" in err
+    assert err.count("\n") == 1 and "models/" in err and "(gpt-nano)" in err
 
 
 def test_recipe_choice_refuses_unusable_candidates_before_training(tmp_path, capsys):
@@ -101,7 +119,7 @@ def test_recipe_choice_refuses_unusable_candidates_before_training(tmp_path, cap
     (tmp_path / "models").mkdir()
     for argv, says in ((["gpt-nano-genre", "--candidate", "a:train.stepz=5"], "stepz"),
                        (["gpt-nano-genre", "--candidate", "a:", "--candidate", "a:train.steps=5"], "twice"),
-                       (["gpt-nano", "--candidate", "a:"], "classification")):
+                       (["bert-nano", "--candidate", "a:"], "classification or clm")):
         assert recipe_choice.main([*argv, "--home", str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and says in err, err

@@ -45,7 +45,9 @@ def weights(run_dir):
 
 def test_mirrored_two_logical_cpus_matches_default(tmp_path, small_corpus):
     corpus = small_corpus
-    common = BASE + [f"data.corpus={corpus}", "runtime.logical_cpus=2"]
+    # with a sequence-length warm-up in the first 3 steps: the cut batches split over replicas too
+    common = BASE + [f"data.corpus={corpus}", "runtime.logical_cpus=2", "data.warmup_sequence_divisor=2",
+                     "data.warmup_sequence_fraction=0.5"]
     a = zoo_train("gpt-nano", *sets(common), "--out", str(tmp_path / "default"))
     assert a.returncode == 0, a.stderr[-2000:]
     b = zoo_train("gpt-nano", *sets(common + ["runtime.strategy=mirrored", "runtime.devices=2"]),
@@ -114,10 +116,15 @@ def check_sigterm(model, cfg, run):
     assert (run / "checkpoints" / "checkpoint").exists()
 
 
-def test_sigkill_then_resume_is_bit_identical(tmp_path, small_corpus):
+@pytest.mark.parametrize("warmup", [[], ["data.warmup_sequence_divisor=4", "data.warmup_sequence_fraction=0.5"]],
+                         ids=["recipe-warmup-to-10", "warmup-to-20"])
+def test_sigkill_then_resume_is_bit_identical(tmp_path, small_corpus, warmup):
+    """gpt-nano's recipe reads its first quarter of steps (10 of 40) cut in two: the kill (at a
+    checkpoint at step 10 or 15) lands on or after the switch, and the resumed run traces only the
+    full length. With the warm-up to step 20 the kill lands inside it and the resumed run crosses."""
     corpus = small_corpus
     cfg = [s for s in BASE if not s.startswith(("train.steps", "train.checkpoint_every"))] + [
-        f"data.corpus={corpus}", "train.steps=40", "train.checkpoint_every=5", "train.jit_compile=true"]
+        f"data.corpus={corpus}", "train.steps=40", "train.checkpoint_every=5", "train.jit_compile=true"] + warmup
     check_kill_and_resume("gpt-nano", cfg, tmp_path)
 
 

@@ -108,8 +108,14 @@ def num_windows(num_tokens, sequence_length):
 
 
 def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps, per_replica_batch=None,
-                  num_pipelines=1, pipeline_id=0):
+                  num_pipelines=1, pipeline_id=0, short_length=None, short_steps=0):
     """Batches (x, y) of shape [batch_size, sequence_length] for steps start_step..steps-1.
+
+    Sequence-length warm-up: with `short_length`, the batches of the first `short_steps`
+    steps are the same windows cut into `sequence_length / short_length` pieces each,
+    [batch_size * sequence_length / short_length, short_length]: the same tokens and targets
+    in every step, seen with a shorter context (a piece's first token loses the tokens before
+    it). Whether a step is short depends on its number only, so a resumed run gets the same batches.
 
     Under a tf.distribute strategy, pass the per-replica batch and this input pipeline's
     id: the global sample order is unchanged and cut into per-replica batches (consumed
@@ -127,10 +133,14 @@ def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps, per
             strategy (None: `batch_size`).
         num_pipelines: number of input pipelines (workers) the batches are sharded over.
         pipeline_id: this pipeline's index, in [0, num_pipelines).
+        short_length: the warm-up window length (a divisor of `sequence_length`; None: no warm-up).
+        short_steps: the steps (from step 0) whose windows are cut to `short_length`.
 
     Returns:
         A prefetched `tf.data.Dataset` of (x, y) int32 batches, y being x shifted by one token.
     """
+    if short_length and sequence_length % short_length:
+        raise ValueError(f"short_length {short_length} does not divide sequence_length {sequence_length}")
     n = num_windows(len(ids), sequence_length)
     if n < 1:
         raise ValueError(
@@ -153,6 +163,14 @@ def train_dataset(ids, sequence_length, batch_size, seed, start_step, steps, per
     ds = tf.data.Dataset.range(start_step * batch_size, steps * batch_size)
     ds = ds.map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(per_replica_batch or batch_size, drop_remainder=True)
+    if short_length and short_steps > start_step:
+        # cut before sharding: the batches are still in global order here
+        first = (short_steps - start_step) * (batch_size // (per_replica_batch or batch_size))
+
+        def cut(x, y):
+            return tf.reshape(x, [-1, short_length]), tf.reshape(y, [-1, short_length])
+
+        ds = ds.take(first).map(cut).concatenate(ds.skip(first))
     if num_pipelines > 1:
         ds = ds.shard(num_pipelines, pipeline_id)
     return ds.prefetch(tf.data.AUTOTUNE)

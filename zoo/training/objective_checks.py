@@ -70,6 +70,7 @@ def check_objective(recipe, spec, source="<recipe>"):
     if data["random_windows"] and objective != "classification":
         raise ZooError(f"{source}: data.random_windows is for objective classification; remove it for "
                        f"objective '{objective}'")
+    _check_sequence_warmup(recipe, source)
     if data["num_classes"] is not None:
         if objective != "classification":
             raise ZooError(f"{source}: data.num_classes is only for objective classification")
@@ -91,6 +92,27 @@ def check_objective(recipe, spec, source="<recipe>"):
     init = recipe.get("init_from")
     if init:
         check_init_family(init, spec, source)
+
+
+def _check_sequence_warmup(recipe, source):
+    data = recipe["data"]
+    divisor, fraction = data["warmup_sequence_divisor"], float(data["warmup_sequence_fraction"])
+    if divisor == 1 and not fraction:
+        return
+    if data["objective"] != "clm":
+        raise ZooError(f"{source}: data.warmup_sequence_divisor / warmup_sequence_fraction are for objective clm; "
+                       f"remove them for objective '{data['objective']}'")
+    if divisor == 1 or not fraction:
+        raise ZooError(f"{source}: a sequence-length warm-up needs both data.warmup_sequence_divisor (>= 2) and "
+                       "data.warmup_sequence_fraction (> 0)")
+    T = data["sequence_length"]
+    if T % divisor or divisor >= T:
+        divisors = [d for d in range(2, T) if T % d == 0]
+        raise ZooError(f"{source}: data.warmup_sequence_divisor {divisor} must divide data.sequence_length {T} "
+                       f"(into pieces of 2 or more tokens), e.g. {divisors[0] if divisors else 'none fits'}")
+    if fraction >= 1.0:
+        raise ZooError(f"{source}: data.warmup_sequence_fraction must be below 1 (it is the share of train.steps "
+                       f"read at the short length; the rest trains at the full length), got {fraction}")
 
 
 def family_of_preset(path):

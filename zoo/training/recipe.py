@@ -46,6 +46,10 @@ SCHEMA = {
         # classification: train on a window at a random start in its passage each time one is
         # drawn (random crops), not the same fixed windows every epoch
         "random_windows": False,
+        # clm sequence-length warm-up: the first warmup_sequence_fraction of the steps read each
+        # window cut into warmup_sequence_divisor pieces (same tokens per step); divisor 1 = off
+        "warmup_sequence_divisor": 1,
+        "warmup_sequence_fraction": 0.0,
     },
     "train": {
         "batch_size": 32,
@@ -99,12 +103,12 @@ CHOICES = {
     "train.precision": ("float32", "mixed_bfloat16", "auto"),
     "runtime.strategy": ("default", "one_device", "mirrored", "multi_worker", "tpu"),
 }
-POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.passage_lines", "data.target_length", "train.final_eval_examples",
+POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.warmup_sequence_divisor", "data.passage_lines", "data.target_length", "train.final_eval_examples",
             "train.batch_size", "train.steps",
             "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
             "train.eval_every", "train.eval_batches", "train.checkpoint_every",
             "train.keep_checkpoints", "runtime.logical_cpus")
-NON_NEGATIVE = ("data.aux_lm_weight", "train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
+NON_NEGATIVE = ("data.aux_lm_weight", "data.warmup_sequence_fraction", "train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
 
 
 def _leaves(tree, prefix=""):

@@ -71,8 +71,10 @@ def make_train_step(variables, optimizer, strategy, *, sums, counts, loss_terms,
     # XLA inside strategy.run is not supported for Mirrored/MultiWorker: compile the whole
     # step only on the default strategy. No autograph: the step has no tensor-dependent
     # Python control flow, and converting keras-hub's code cost 2-4 s of tracing per run
-    # (measured on the scaling rungs, identical losses).
-    @tf.function(jit_compile=jit, reduce_retracing=True, autograph=False)
+    # (measured on the scaling rungs, identical losses). A batch of another shape (the
+    # sequence-length warm-up's switch) gets its own exact trace: a shape-relaxed one compiled
+    # to other floating-point results than the static trace a run resumed after the switch makes.
+    @tf.function(jit_compile=jit, reduce_retracing=False, autograph=False)
     def local_step(batch):
         return replica_step(batch)
 

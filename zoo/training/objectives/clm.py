@@ -74,9 +74,17 @@ class CausalLM(Objective):
             return pipeline.train_dataset(
                 self.train_ids, self.T, B, train["seed"], start, steps,
                 per_replica_batch=ctx.get_per_replica_batch_size(B),
-                num_pipelines=ctx.num_input_pipelines, pipeline_id=ctx.input_pipeline_id)
+                num_pipelines=ctx.num_input_pipelines, pipeline_id=ctx.input_pipeline_id,
+                short_length=self.T // self.data["warmup_sequence_divisor"], short_steps=self.short_steps())
 
         return strategy.distribute_datasets_from_function(dataset_fn)
+
+    def short_steps(self):
+        """The sequence-length warm-up's steps: data.warmup_sequence_fraction of train.steps (0 when
+        data.warmup_sequence_divisor is 1)."""
+        if self.data["warmup_sequence_divisor"] == 1:
+            return 0
+        return int(round(float(self.data["warmup_sequence_fraction"]) * self.train_cfg["steps"]))
 
     def counts(self, batch):
         return {"loss": tf.cast(tf.size(batch[1]), tf.float32)}
