@@ -94,6 +94,9 @@ def _write(tmp_path, text):
      "warmup_sequence_fraction must be below 1"),
     ("model: gpt-nano\ndata: {warmup_sequence_divisor: 0, warmup_sequence_fraction: 0.5}\ntrain: {steps: 10, warmup_steps: 1}\n",
      "'data.warmup_sequence_divisor' must be > 0"),
+    ("model: gpt-nano\ntrain: {steps: 10, warmup_steps: 1, jit_compile: automatic}\n",
+     "unknown jit_compile 'automatic' for 'train.jit_compile'. Did you mean 'auto'.*true, false, auto"),
+    ("model: gpt-nano\ntrain: {steps: 10, warmup_steps: 1, jit_compile: 1}\n", "'train.jit_compile' must be bool/str"),
     ("model: bert-nano\ndata: {objective: mlm_nsp, warmup_sequence_divisor: 2, warmup_sequence_fraction: 0.5}\n"
      "train: {steps: 10, warmup_steps: 1}\n", "are for objective clm; remove them for objective 'mlm_nsp'"),
 ])
@@ -147,3 +150,20 @@ def test_a_preset_trained_in_mixed_bfloat16_loads(name, tmp_path, small_corpus):
     model = load_preset(result["preset"])
     assert model.backbone.dtype_policy.name == "float32"
     assert isinstance(model.generate("To be", max_length=12), str)
+
+
+@pytest.mark.parametrize("threads,expected", [(1, False), (2, True)])
+def test_jit_compile_auto_follows_the_threads(threads, expected):
+    """train.jit_compile: auto compiles with XLA only with two or more intra-op threads (XLA's CPU
+    code cost at one thread, as side-by-side workers run): checked in a fresh process, since the
+    thread count is fixed before TensorFlow starts."""
+    import subprocess
+    import sys
+
+    code = (f"import tensorflow as tf; tf.config.threading.set_intra_op_parallelism_threads({threads}); "
+            "from zoo.training.strategies import resolve_jit_compile as r; "
+            "print(r('auto'), r(True), r(False))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=pathlib.Path(__file__).resolve().parents[1]).stdout.split()
+    assert out == [str(expected), "True", "False"]
+    assert load_recipe("gpt-nano", ["train.jit_compile=auto"])["train"]["jit_compile"] == "auto"

@@ -95,12 +95,14 @@ TYPES = {
     "train.tokens": int,
     "runtime.devices": (int, list),
     "runtime.logical_cpus": int,
+    "train.jit_compile": (bool, str),  # True, False or "auto" (CHOICES)
 }
 CHOICES = {
     "data.tokenizer": ("byte", "wordpiece", "sentencepiece"),
     "data.objective": ("clm", "mlm_nsp", "span_corruption", "denoising", "classification", "seq2seq"),
     "train.optimizer": ("adamw",),
     "train.precision": ("float32", "mixed_bfloat16", "auto"),
+    "train.jit_compile": (True, False, "auto"),
     "runtime.strategy": ("default", "one_device", "mirrored", "multi_worker", "tpu"),
 }
 POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.warmup_sequence_divisor", "data.passage_lines", "data.target_length", "train.final_eval_examples",
@@ -223,6 +225,11 @@ def _set(tree, path, value):
     node[leaf] = value
 
 
+def _as_yaml(choice):
+    """A choice as a recipe spells it (true / false for booleans)."""
+    return str(choice).lower() if isinstance(choice, bool) else choice
+
+
 def _check_values(recipe, source):
     leaves = dict(_leaves(recipe))
     for path in LEAF_PATHS:
@@ -231,7 +238,8 @@ def _check_values(recipe, source):
             continue
         want = _type_of(path)
         if want is not type(None):
-            ok = isinstance(value, want) and not (isinstance(value, bool) and want is not bool)
+            wants_bool = want is bool or (isinstance(want, tuple) and bool in want)
+            ok = isinstance(value, want) and not (isinstance(value, bool) and not wants_bool)
             if want in ((int, float),) and isinstance(value, str):
                 try:  # YAML reads 3e-4 as a string; accept it as a float
                     value = float(value)
@@ -243,9 +251,10 @@ def _check_values(recipe, source):
                 tname = want.__name__ if isinstance(want, type) else "/".join(t.__name__ for t in want)
                 raise ZooError(f"{source}: '{path}' must be {tname}, got {value!r}")
         if path in CHOICES and value not in CHOICES[path]:
+            choices = [_as_yaml(c) for c in CHOICES[path]]
             raise ZooError(
                 f"{source}: unknown {path.split('.')[-1]} '{value}' for '{path}'."
-                f"{did_you_mean(value, CHOICES[path])} Choose one of: {', '.join(CHOICES[path])}"
+                f"{did_you_mean(value, choices)} Choose one of: {', '.join(choices)}"
             )
         if path in POSITIVE and value <= 0:
             raise ZooError(f"{source}: '{path}' must be > 0, got {value}")

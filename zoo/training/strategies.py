@@ -128,6 +128,31 @@ def cpu_supports_bf16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def intra_op_threads():
+    """The intra-op threads this process's TensorFlow runs with: the value set (side-by-side
+    workers set 1), or every usable core when unset."""
+    return tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+
+
+def resolve_jit_compile(jit_compile):
+    """Whether the train and score steps compile with XLA: 'auto' compiles only when the process
+    has two or more intra-op threads. XLA's CPU code paid off with two threads and cost with one
+    (tokens/s on a 2-core AMD EPYC, fp32: gpt-nano 21.1k with XLA against 17.5k without at two
+    threads, 11.5k against 16.7k at one; gpt-micro 3.6k against 6.1k at one), and the main job
+    trains its presets side by side, one thread each (zoo.training.side_by_side).
+
+    Args:
+        jit_compile: True, False or "auto" (train.jit_compile).
+
+    Example:
+    >>> resolve_jit_compile(False)
+    False
+    """
+    if jit_compile == "auto":
+        return intra_op_threads() >= 2
+    return bool(jit_compile)
+
+
 def resolve_precision(precision):
     """The Keras precision policy to train in: 'auto' picks mixed_bfloat16 only where the CPU
     has bf16 instructions (measured: bf16 was 2.3x slower without them, 1.2-1.3x faster with

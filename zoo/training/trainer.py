@@ -161,7 +161,8 @@ class Trainer:
     # --- compiled functions -----------------------------------------------------
     def _compile(self):
         train, obj = self.recipe["train"], self.objective
-        self.jit = obj.jit = bool(train["jit_compile"]) and self.recipe["runtime"]["strategy"] == "default"
+        self.jit = obj.jit = (strategies.resolve_jit_compile(train["jit_compile"])
+                              and self.recipe["runtime"]["strategy"] == "default")
         self.train_step = make_train_step(
             self.variables, self.optimizer, self.strategy, sums=obj.sums, counts=obj.counts,
             loss_terms=obj.loss_terms, clipnorm=train["clipnorm"], accum=train["grad_accum_steps"],
@@ -294,7 +295,7 @@ class Trainer:
         """Save the trained model as a keras-hub preset (atomically) plus zoo.json provenance."""
         r, obj = self.recipe, self.objective
         info = {"model": self.spec.name, "objective": r["data"]["objective"], "recipe": r,
-                "recipe_hash": recipe_hash(r), "precision": self.precision, "init_from": r.get("init_from"),
+                "recipe_hash": recipe_hash(r), "precision": self.precision, "jit_compile": self.jit, "init_from": r.get("init_from"),
                 "init_preset": str(self.init_preset) if self.init_preset else None,
                 **obj.preset_info(result, self.run_dir)}
         return write_preset(self.model, self.run_dir, info, self.install_preset, extra=obj.save_extra)
