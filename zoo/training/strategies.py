@@ -136,10 +136,12 @@ def intra_op_threads():
 
 def resolve_jit_compile(jit_compile):
     """Whether the train and score steps compile with XLA: 'auto' compiles only when the process
-    has two or more intra-op threads. XLA's CPU code paid off with two threads and cost with one
-    (tokens/s on a 2-core AMD EPYC, fp32: gpt-nano 21.1k with XLA against 17.5k without at two
-    threads, 11.5k against 16.7k at one; gpt-micro 3.6k against 6.1k at one), and the main job
-    trains its presets side by side, one thread each (zoo.training.side_by_side).
+    has two or more intra-op threads. Measured with gpt-nano on a 2-core AMD EPYC (fp32 tokens/s):
+    with two threads XLA was faster (21.1k against 17.5k); with one intra-op thread and the other
+    core idle it was slower (11.5k against 16.7k: without XLA, TensorFlow's inter-op threads still
+    run independent ops on the idle core, an XLA cluster runs on one); beside another one-thread
+    run, as the main job's side-by-side workers train (zoo.training.side_by_side), the same
+    (10.8k and 10.7k).
 
     Args:
         jit_compile: True, False or "auto" (train.jit_compile).
