@@ -154,9 +154,9 @@ def test_a_preset_trained_in_mixed_bfloat16_loads(name, tmp_path, small_corpus):
 
 @pytest.mark.parametrize("threads,expected", [(1, False), (2, True)])
 def test_jit_compile_auto_follows_the_threads(threads, expected):
-    """train.jit_compile: auto compiles with XLA only with two or more intra-op threads (XLA's CPU
-    code cost at one thread, as side-by-side workers run): checked in a fresh process, since the
-    thread count is fixed before TensorFlow starts."""
+    """train.jit_compile: auto compiles with XLA only with two or more intra-op threads (with one,
+    XLA cost when the other core was idle): checked in a fresh process, since the thread count is
+    fixed before TensorFlow starts."""
     import subprocess
     import sys
 
