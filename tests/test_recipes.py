@@ -2,6 +2,7 @@
 import json
 import pathlib
 
+import numpy as np
 import pytest
 
 from tests.conftest import TINY
@@ -97,6 +98,8 @@ def _write(tmp_path, text):
     ("model: gpt-nano\ntrain: {steps: 10, warmup_steps: 1, jit_compile: automatic}\n",
      "unknown jit_compile 'automatic' for 'train.jit_compile'. Did you mean 'auto'.*true, false, auto"),
     ("model: gpt-nano\ntrain: {steps: 10, warmup_steps: 1, jit_compile: 1}\n", "'train.jit_compile' must be bool/str"),
+    ("model: gpt-nano\ntrain: {steps: 10, warmup_steps: 1, ema_momentum: 1.0}\n",
+     r"'train.ema_momentum' must be in \[0, 1\), got 1.0 \(0 = off"),
     ("model: bert-nano\ndata: {objective: mlm_nsp, warmup_sequence_divisor: 2, warmup_sequence_fraction: 0.5}\n"
      "train: {steps: 10, warmup_steps: 1}\n", "are for objective clm; remove them for objective 'mlm_nsp'"),
 ])
@@ -167,3 +170,24 @@ def test_jit_compile_auto_follows_the_threads(threads, expected):
                          cwd=pathlib.Path(__file__).resolve().parents[1]).stdout.split()
     assert out == [str(expected), "True", "False"]
     assert load_recipe("gpt-nano", ["train.jit_compile=auto"])["train"]["jit_compile"] == "auto"
+
+
+def test_ema_momentum_puts_the_weights_average_in_the_preset(tmp_path, small_corpus):
+    """train.ema_momentum: the preset (and the final evaluation) take the moving average of the
+    weights, and training itself is unchanged: a vanishing momentum gives the last weights, the
+    run without it, back; a large one stays near the start and scores differently."""
+    from tests.test_training_faults import weights
+    from zoo.training.run import train_recipe
+
+    def run(name, momentum):
+        return train_recipe("gpt-nano", overrides=TINY + [f"data.corpus={small_corpus}",
+                                                          f"train.ema_momentum={momentum}"],
+                            out=tmp_path / name, quiet=True)
+
+    last, tracking, slow = run("off", 0), run("tracking", 1e-6), run("slow", 0.9)
+    w_last, w_tracking, w_slow = (weights(tmp_path / n) for n in ("off", "tracking", "slow"))
+    for k in w_last:
+        np.testing.assert_allclose(w_tracking[k], w_last[k], rtol=1e-4, atol=1e-6, err_msg=k)
+    assert any(not np.allclose(w_slow[k], w_last[k], atol=1e-6) for k in w_last)
+    assert tracking["val_bpb"] == pytest.approx(last["val_bpb"], abs=1e-4)
+    assert slow["val_bpb"] != pytest.approx(last["val_bpb"], abs=1e-4)

@@ -63,6 +63,9 @@ SCHEMA = {
         "beta_1": 0.9,
         "beta_2": 0.99,
         "clipnorm": 1.0,
+        # exponential moving average of the weights (Keras' optimizer use_ema): the preset and
+        # the final evaluation take the average; 0 = off, the last weights
+        "ema_momentum": 0.0,
         "grad_accum_steps": 1,
         "precision": "float32",
         "jit_compile": True,
@@ -110,6 +113,7 @@ POSITIVE = ("data.sequence_length", "data.vocabulary_size", "data.warmup_sequenc
             "train.tokens", "train.learning_rate", "train.grad_accum_steps", "train.log_every",
             "train.eval_every", "train.eval_batches", "train.checkpoint_every",
             "train.keep_checkpoints", "runtime.logical_cpus")
+UNIT_INTERVAL = ("train.ema_momentum",)
 NON_NEGATIVE = ("data.aux_lm_weight", "data.warmup_sequence_fraction", "train.warmup_steps", "train.weight_decay", "train.clipnorm", "train.min_lr_ratio")
 
 
@@ -260,6 +264,8 @@ def _check_values(recipe, source):
             raise ZooError(f"{source}: '{path}' must be > 0, got {value}")
         if path in NON_NEGATIVE and value < 0:
             raise ZooError(f"{source}: '{path}' must be >= 0, got {value}")
+        if path in UNIT_INTERVAL and not 0 <= value < 1:
+            raise ZooError(f"{source}: '{path}' must be in [0, 1), got {value} (0 = off; e.g. 0.995)")
 
 
 def _finish(recipe, source):

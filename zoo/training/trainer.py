@@ -1,9 +1,11 @@
 """The one trainer: every objective (`zoo.training.objectives`) runs on it.
 
 It owns the run set-up (seed, determinism, precision, tf.distribute strategy), the AdamW
-optimizer on a warm-up + cosine schedule, the compiled replica step (`zoo.training.step`:
-gradient accumulation, clipping, XLA on the default strategy), the checkpoint manager and
-resume, and the step loop with its logs, evaluations, checkpoints, NaN stop and SIGTERM.
+optimizer on a warm-up + cosine schedule (with an optional moving average of the weights,
+`train.ema_momentum`, which the final evaluation and the preset take), the compiled replica
+step (`zoo.training.step`: gradient accumulation, clipping, XLA on the default strategy), the
+checkpoint manager and resume, and the step loop with its logs, evaluations, checkpoints, NaN
+stop and SIGTERM.
 The objective gives the model, the batches, the loss terms and the evaluation.
 
 Writes into the run directory: `recipe.yaml` (resolved) and `run.json` (the model class)
@@ -102,9 +104,10 @@ class Trainer:
             self.variables = self.objective.variables()
             self.schedule = WarmupCosine(train["learning_rate"], train["warmup_steps"], train["steps"],
                                          train["min_lr_ratio"])
+            ema = train["ema_momentum"]
             self.optimizer = keras.optimizers.AdamW(
                 learning_rate=self.schedule, weight_decay=train["weight_decay"], beta_1=train["beta_1"],
-                beta_2=train["beta_2"])
+                beta_2=train["beta_2"], use_ema=ema > 0, ema_momentum=ema or 0.99)
             self.optimizer.exclude_from_weight_decay(var_names=list(self.objective.no_decay))
             self.optimizer.build(self.variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
@@ -277,7 +280,10 @@ class Trainer:
                     )
             if steps > start:
                 self._check_finite(float(loss), steps)
-            self.manager.save(checkpoint_number=steps)
+            self.manager.save(checkpoint_number=steps)  # the last weights (and their average)
+            # With train.ema_momentum the model takes the weights' moving average from here on:
+            # the final evaluation and the preset are of the average.
+            self.optimizer.finalize_variable_values(self.variables)
             t0 = time.perf_counter()
             final = self.evaluate(final=True)
             final.update(step=steps, train_seconds=round(train_seconds, 2),
