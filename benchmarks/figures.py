@@ -85,6 +85,13 @@ def _table(title, suite, columns, results, out, base, state, commit):
         lines.append(f"| {r['model']} | " + " | ".join(_num(r["metrics"].get(m)) for _, m in columns)
                      + f" | {tokens_cell(r)} | {'' if seconds is None else f'{seconds:.0f}'} | "
                      f"{_link(r, out, base)} | {run_cell(r, state, commit)} |")
+    # A once-per-run baseline scored on the same metrics (the lm suite's n-gram) closes the table.
+    for r in sorted(results, key=lambda r: r["model"]):
+        m = r.get("metrics") or {}
+        if r["suite"] == suite and r.get("standalone") and "baseline_label" in m and columns[0][1] in m:
+            lines.append(f"| *{m['baseline_label']}* | " + " | ".join(_num(m.get(c)) for _, c in columns)
+                         + f" | {m['train_tokens']:,} counted | | {_link(r, out, base)} | "
+                         f"{run_cell(r, state, commit)} |")
     return lines + [""]
 
 

@@ -1,5 +1,6 @@
 """The causal-LM pipeline: windows are a pure function of (seed, step); eval covers the split."""
 import numpy as np
+import pytest
 
 from zoo.data.pipeline import eval_windows, train_dataset
 
@@ -67,6 +68,28 @@ def test_quick_lm_evaluation_samples_both_validation_plays():
     sizes = np.diff(np.concatenate([[0], ends])) / ends[-1]
     np.testing.assert_allclose(shares, sizes, atol=0.02)  # in proportion to each play's length
     assert abs(len(starts) * T - budget) <= T  # about max_bytes scored
+
+
+def test_lm_suite_ngram_baseline_is_chosen_on_validation_and_shown_beside_the_decoders(small_corpus):
+    """The lm suite's byte n-gram: (order, kappa) is the validation minimum of its grid, the
+    reported validation figure is that grid cell, and the page counts the decoders below it."""
+    from benchmarks.harness import resolve_suites
+
+    [suite] = resolve_suites(["lm"])
+    config = dict(suite.baseline_config(quick=True), train=(small_corpus, "train"), max_bytes=None,
+                  evals=[(small_corpus, "validation"), (small_corpus, "test")], orders=[1, 2, 3], kappas=[10.0, 40.0])
+    m = suite.run_baseline(config, seed=0, out=None)
+    grid = m["grid_validation_bpb"]
+    assert set(grid) == {f"{o}/{k:g}" for o in (1, 2, 3) for k in (10, 40)}
+    assert grid[f"{m['order']}/{m['kappa']:g}"] == min(grid.values())
+    assert grid["3/40"] < grid["1/40"]  # context helps even on a 12 kB corpus
+    key = f"{small_corpus}_validation_bpb"
+    assert m[key]["value"] == pytest.approx(min(grid.values()))
+    assert m[key]["ci95"][0] <= m[key]["value"] <= m[key]["ci95"][1]
+    rows = [{"standalone": True, "model": "ngram-baseline", "metrics": m, "config": config},
+            {"model": "good", "metrics": {key: {"value": 0.5}}}, {"model": "bad", "metrics": {key: {"value": 9.0}}}]
+    page = "\n".join(suite.render_extra(rows))
+    assert f"byte {m['order']}-gram, κ = {m['kappa']:g}" in page and ": 1 of 2 (good)." in page
 
 
 def test_sequence_warmup_cuts_the_first_steps_windows_and_keeps_their_tokens():

@@ -409,3 +409,49 @@ def test_baseline_classifiers_keep_the_label_type():
     assert baselines.NgramClassifier().fit(texts, [0, 1, 0, 1]).predict(["my cat"]) == [0]
     assert baselines.NgramClassifier().fit(texts, ["cat", "dog"] * 2).predict(["my cat"]) == ["cat"]
     assert doctest.testmod(baselines).failed == 0
+
+
+def _direct_ngram_p(train, context, y, order, V, kappa):
+    """NgramLM's probability spelt out with lists: contexts of length 0 .. order - 1; every
+    training token but the first is a target (it has a context)."""
+    p = 1.0 / V
+    for k in range(min(order - 1, len(context)) + 1):
+        h = tuple(context[len(context) - k:])
+        follow = [train[i + k] for i in range(len(train) - k) if i + k > 0 and tuple(train[i:i + k]) == h]
+        if follow:
+            lam = len(follow) / (len(follow) + kappa)
+            p = lam * follow.count(y) / len(follow) + (1 - lam) * p
+    return p
+
+
+def test_ngram_lm_matches_direct_counts_within_each_window():
+    from zoo.baselines import NgramLM
+
+    rng = np.random.default_rng(0)
+    train = list(rng.integers(0, 4, 300))
+    V, kappa = 6, 3.0
+    lm = NgramLM(order=4, vocabulary_size=V, kappa=kappa).fit(train)
+    x, y = rng.integers(0, 5, (3, 7)), rng.integers(0, 6, (3, 7))  # 4 and 5 never seen in training
+    grid = lm.grid_nll(x, y, [1, 2, 4], [kappa])
+    np.testing.assert_array_equal(grid[4, kappa], lm.window_nll(x, y))
+    for order in (1, 2, 4):
+        nll = grid[order, kappa]
+        for i in range(3):
+            for t in range(7):  # the context is x[i, :t + 1]: never the previous window's tokens
+                want = _direct_ngram_p(train, list(x[i, :t + 1]), y[i, t], order, V, kappa)
+                np.testing.assert_allclose(np.exp(-nll[i, t]), want, rtol=1e-12)
+
+
+def test_ngram_lm_is_a_distribution_and_longer_contexts_help_on_structured_text():
+    from zoo.baselines import NgramLM
+
+    text = np.frombuffer(b"to be or not to be that is the question " * 40, np.uint8).astype(np.int64)
+    lm = NgramLM(order=5, vocabulary_size=256).fit(text)
+    x = np.repeat(text[None, 10:20], 256, 0)
+    probs = np.exp(-lm.window_nll(x, np.tile(np.arange(256)[:, None], (1, 10))))
+    np.testing.assert_allclose(probs.sum(0), 1.0, rtol=1e-9)  # every context: sums to one over the vocabulary
+    held_x, held_y = text[None, 100:227], text[None, 101:228]
+    grid = lm.grid_nll(held_x, held_y, [1, 3, 5], [10.0])
+    assert grid[1, 10.0].mean() > grid[3, 10.0].mean() > grid[5, 10.0].mean()
+    with pytest.raises(ValueError, match="at least 1"):
+        NgramLM(order=0)

@@ -10,6 +10,8 @@
 * `SubstitutionTable`: word-level First Folio -> modern spelling, learned from aligned
   training lines: each Folio word is replaced by the modern word it was most often aligned
   with (kept when keeping it was as common); unseen words are copied.
+* `NgramLM`: an interpolated n-gram language model over token ids, counted on the training
+  stream and scored on the same windows as the causal LMs (bits per byte beside theirs).
 
 >>> table = SubstitutionTable.fit([("The faire Ophelia", "The fair Ophelia")])
 >>> table.translate("faire Lady")
@@ -18,6 +20,8 @@
 import collections
 import difflib
 import re
+
+import numpy as np
 
 WORD = re.compile(r"[A-Za-z']+")
 
@@ -224,3 +228,123 @@ class SubstitutionTable:
         """
         return WORD.sub(lambda m: _cased_like(self.table.get(m.group().lower(), m.group().lower()), m.group())
                         if m.group().lower() in self.table else m.group(), line)
+
+
+class NgramLM:
+    """Interpolated n-gram language model over token ids, for the causal-LM leaderboard.
+
+    P(y | h) is built up from the uniform distribution over the vocabulary through each
+    context length k = 0 .. order - 1: p_k = lam * count(h_k, y) / count(h_k) + (1 - lam) *
+    p_(k-1), with lam = count(h_k) / (count(h_k) + kappa) (a context seen rarely trusts its
+    counts little), and p_k = p_(k-1) when h_k was never seen. Counts are exact (no
+    pruning), so memory grows with the distinct n-grams of the training stream.
+
+    Written here rather than taken from a library: scoring must use exactly the windows the
+    neural models see (a context never reaches before a window's first token), which
+    whole-text n-gram toolkits (NLTK, KenLM) do not do, and numpy counting over 4.7 MB of
+    bytes takes seconds.
+
+    Args:
+        order: the n of the n-gram (contexts of up to order - 1 tokens).
+        vocabulary_size: the number of token ids (the uniform floor is 1 / vocabulary_size).
+        kappa: the interpolation constant (larger trusts longer contexts less).
+
+    >>> lm = NgramLM(order=2, vocabulary_size=4).fit([0, 1, 0, 1, 0, 1, 0])
+    >>> nll = lm.window_nll([[0, 1]], [[1, 0]])  # P(1 | 0) and P(0 | 1), no context across windows
+    >>> bool(nll[0, 0] < np.log(4))
+    True
+    """
+
+    def __init__(self, order=5, vocabulary_size=256, kappa=10.0):
+        if order < 1:
+            raise ValueError(f"NgramLM order must be at least 1, got {order}")
+        self.order, self.vocabulary_size, self.kappa = order, int(vocabulary_size), float(kappa)
+
+    def fit(self, ids):
+        """Count every n-gram of `ids` (one stream: each token but the first is a target).
+
+        Args:
+            ids: the training token stream (1-D ints below vocabulary_size).
+        Returns:
+            self.
+        """
+        ids = np.asarray(ids, np.int64)
+        self._tables = []  # per context length k: context counts, (context, target) counts, context codes
+        self._counts(ids[None, :-1], ids[None, 1:], fit=True)
+        return self
+
+    def window_nll(self, x, y):
+        """Per-token negative log-likelihood (nats) of targets `y` given inputs `x`, window by window.
+
+        Args:
+            x: [windows, T] input ids; the prediction at t sees x[:, :t + 1] of its own window only.
+            y: [windows, T] target ids (y[:, t] follows x[:, t]).
+        Returns:
+            a float64 [windows, T] array.
+        """
+        return self.grid_nll(x, y, [self.order], [self.kappa])[self.order, self.kappa]
+
+    def grid_nll(self, x, y, orders, kappas):
+        """`window_nll` for every (order, kappa) pair from one pass of counting.
+
+        Args:
+            x: [windows, T] input ids (as in `window_nll`).
+            y: [windows, T] target ids.
+            orders: orders up to the fitted one.
+            kappas: interpolation constants.
+        Returns:
+            dict (order, kappa) -> float64 [windows, T] NLL array.
+        """
+        if max(orders) > self.order:
+            raise ValueError(f"order {max(orders)} is above the fitted order {self.order}")
+        counts = self._counts(np.asarray(x, np.int64), np.asarray(y, np.int64), fit=False, order=max(orders))
+        out = {}
+        for kappa in kappas:
+            p = np.full(np.shape(x), 1.0 / self.vocabulary_size)
+            for k, (c, n) in enumerate(counts):
+                lam = c / (c + kappa)
+                p = np.where(c > 0, lam * n / np.maximum(c, 1) + (1 - lam) * p, p)
+                if k + 1 in orders:
+                    out[k + 1, kappa] = -np.log(p)
+        return out
+
+    def _counts(self, x, y, fit, order=None):
+        """Per context length k: (count of the context, count of context then target) at every position."""
+        V, counts = self.vocabulary_size, []
+        code = np.zeros(x.shape, np.int64)  # code of the context of length k ending at x[:, t] (-1: none)
+        for k in range(order or self.order):
+            if k == 1:
+                code = x.copy()
+            elif k > 1:  # extend the context of length k - 1 ending one position earlier by x[:, t]
+                prev = np.full(x.shape, -1, np.int64)
+                prev[:, 1:] = code[:, :-1]
+                joined = np.where(prev >= 0, prev * V + x, -1)
+                if fit:
+                    keys, dense = np.unique(joined[joined >= 0], return_inverse=True)
+                    self._tables[k - 1]["extend"] = keys
+                    code = np.full(x.shape, -1, np.int64)
+                    code[joined >= 0] = dense
+                else:
+                    code = _lookup(self._tables[k - 1]["extend"], joined)
+            pair = np.where(code >= 0, code * V + y, -1)
+            if fit:
+                self._tables.append({"contexts": np.unique(code[code >= 0], return_counts=True),
+                                     "pairs": np.unique(pair[pair >= 0], return_counts=True)})
+            else:
+                table = self._tables[k]
+                counts.append((_count(table["contexts"], code), _count(table["pairs"], pair)))
+        return counts
+
+
+def _lookup(keys, query):
+    """The index of each query in the sorted array `keys`, or -1 where it is absent (or negative)."""
+    if not len(keys):
+        return np.full(query.shape, -1, np.int64)
+    idx = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return np.where((query >= 0) & (keys[idx] == query), idx, -1)
+
+
+def _count(table, query):
+    keys, counts = table
+    idx = _lookup(keys, query)
+    return np.where(idx >= 0, counts[np.maximum(idx, 0)], 0)

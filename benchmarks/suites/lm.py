@@ -9,6 +9,13 @@ nanoGPT's baby GPT (`benchmarks.peers`), back to back on this machine and scores
 the same validation windows; without torch (`pip install -e ".[peers]"`) that part is
 skipped with a line.
 
+Once per run it also scores a non-neural baseline on the windows the byte-level decoders
+are scored on (the byte tokenizer, 128-token windows, the same quick sampling): an
+interpolated n-gram over bytes counted on the Shakespeare training split
+(`zoo.baselines.NgramLM`), its order and interpolation constant chosen on the validation
+split from a small grid (reported), so its test and KJV figures are held out as the
+models' are.
+
 `--quick` scores about `max_bytes` of each split in windows spread evenly over the whole
 split (both validation plays, Hamlet and The Tempest; every test book), not a prefix of
 its first document; the bytes those windows cover are counted pro rata.
@@ -57,6 +64,53 @@ class LMSuite(Suite):
         }
 
     standalone_key = "pytorch-peer"
+    baseline_key = "ngram-baseline"
+
+    def standalone_parts(self):
+        return {self.standalone_key: (self.standalone_config, self.run_standalone),
+                self.baseline_key: (self.baseline_config, self.run_baseline)}
+
+    def baseline_config(self, quick):
+        return dict(self.config(quick), tokenizer="byte", sequence_length=128, orders=list(range(1, 11)),
+                    kappas=[10.0, 20.0, 40.0, 80.0, 160.0, 320.0], train=("shakespeare", "train"),
+                    train_hash=corpora.data_hash("shakespeare", "train"))
+
+    def run_baseline(self, config, seed, out):
+        """The byte n-gram: (order, kappa) chosen on validation, then every split scored.
+
+        Args:
+            config: `baseline_config(quick)`.
+            seed: the bootstrap's seed.
+            out: the results directory (unused: nothing is written besides the result).
+        """
+        from zoo.baselines import NgramLM
+        from zoo.data.tokenizers import ZooByteTokenizer
+        from zoo.evaluation import eval_windows
+
+        tokenizer, T = ZooByteTokenizer(), config["sequence_length"]
+        train_ids = pipeline.token_stream(*config["train"], tokenizer)
+        windows = {}
+        for corpus, split in config["evals"]:
+            ids = pipeline.token_stream(corpus, split, tokenizer)
+            n_bytes = pipeline.split_bytes(corpus, split)
+            windows[corpus, split] = (len(ids), n_bytes, eval_windows(
+                ids, T, quick_windows(len(ids), n_bytes, T, config["max_bytes"])))
+
+        lm = NgramLM(max(config["orders"]), tokenizer.vocabulary_size()).fit(train_ids)  # counts serve every kappa
+        num_ids, n_bytes, (x, y, w) = windows[tuple(config["evals"][0])]  # chosen on the in-domain validation split
+        scored = lm.grid_nll(x, y, config["orders"], config["kappas"])
+        grid = {key: float((nll * w).sum()) for key, nll in scored.items()}
+        order, kappa = min(grid, key=grid.get)
+        scale = metrics.LN2 * float(w.sum()) * n_bytes / (num_ids - 1)  # nats summed -> bits per byte
+        result = {"order": order, "kappa": kappa, "train_tokens": int(len(train_ids)),
+                  "baseline_label": f"byte {order}-gram baseline (no neural model), κ = {kappa:g}",
+                  "grid_validation_bpb": {f"{o}/{k:g}": total / scale for (o, k), total in grid.items()}}
+        for corpus, split in config["evals"]:
+            num_ids, n_bytes, (x, y, w) = windows[corpus, split]
+            nll = lm.grid_nll(x, y, [order], [kappa])[order, kappa]
+            result.update(window_bpb(f"{corpus}_{split}", float((nll * w).sum()), float(w.sum()), nll[w > 0],
+                                     num_ids, n_bytes, T, seed))
+        return result
 
     def standalone_config(self, quick):
         from benchmarks.peers.compare import torch_version
@@ -75,8 +129,12 @@ class LMSuite(Suite):
 
     def render_extra(self, rows):
         lines = []
+        is_baseline = lambda r: "grid_validation_bpb" in r.get("metrics", {})  # noqa: E731
         for r in rows:
-            if not r.get("standalone"):
+            if r.get("standalone") and is_baseline(r):
+                lines += self._render_baseline(r, [m for m in rows if not m.get("standalone")])
+        for r in rows:
+            if not r.get("standalone") or is_baseline(r):
                 continue
             m, c = r["metrics"], r["config"]
             lines += ["### Against PyTorch: gpt-nano's recipe vs nanoGPT's baby GPT (same machine, same run)", ""]
@@ -110,6 +168,32 @@ class LMSuite(Suite):
             lines += [""]
         return lines
 
+    def _render_baseline(self, r, models):
+        m, c = r["metrics"], r["config"]
+        keys = [f"{corpus}_{split}_bpb" for corpus, split in c["evals"]]
+        v = lambda x: x["value"] if isinstance(x, dict) else x  # noqa: E731
+        ci = lambda x: f"{v(x):.3f} ± {(x['ci95'][1] - x['ci95'][0]) / 2:.3f}"  # noqa: E731
+        lines = ["### Non-neural baseline: a byte n-gram on the same windows", "",
+                 f"An interpolated n-gram over bytes (`zoo.baselines.NgramLM`) counted on the Shakespeare training "
+                 f"split ({m['train_tokens']:,} tokens) and scored on the windows the byte-level decoders are scored "
+                 f"on ({c['sequence_length']} tokens; no context reaches before its window's first token). Its order "
+                 "and interpolation constant κ were chosen on the validation split from the grid below, so its test "
+                 "and KJV figures are held out as the decoders' are.", "",
+                 "| baseline | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys),
+                 f"| byte {m['order']}-gram, κ = {m['kappa']:g} | " + " | ".join(ci(m[k]) for k in keys) + " |", ""]
+        base = v(m[keys[0]])
+        scored = [x for x in models if keys[0] in x.get("metrics", {})]
+        below = sorted(x["model"] for x in scored if v(x["metrics"][keys[0]]) < base)
+        lines += [f"Decoders below the baseline's {keys[0]} ({base:.3f}): {len(below)} of {len(scored)}"
+                  + (f" ({', '.join(below)})." if below else "."), ""]
+        orders = c["orders"]
+        lines += ["Validation bits per byte of the grid (order across, κ down):", "",
+                  "| κ | " + " | ".join(str(o) for o in orders) + " |", "|---|" + "---|" * len(orders)]
+        for kappa in c["kappas"]:
+            lines.append(f"| {kappa:g} | " + " | ".join(f"{m['grid_validation_bpb'][f'{o}/{kappa:g}']:.3f}"
+                                                       for o in orders) + " |")
+        return lines + [""]
+
     def run(self, entry, config, seed):
         from zoo.evaluation import causal_nll
 
@@ -121,16 +205,31 @@ class LMSuite(Suite):
             ids = pipeline.token_stream(corpus, split, tokenizer)
             n_bytes = pipeline.split_bytes(corpus, split)
             max_windows = quick_windows(len(ids), n_bytes, T, config["max_bytes"])
-            total, count, per_token = causal_nll(model, ids, T, max_windows=max_windows, per_token=True)
-            bytes_per_token = n_bytes / (len(ids) - 1)  # every token but the first is predicted once
-            n_bytes = bytes_per_token * count  # the bytes the scored windows cover
-            # Bootstrap over windows: per-window bits per byte.
-            windows = per_token[: len(per_token) // T * T].reshape(-1, T).sum(1) / metrics.LN2 / (T * bytes_per_token)
-            lo, hi = metrics.bootstrap_ci(windows, seed=seed) if len(windows) > 1 else (float("nan"),) * 2
-            key = f"{corpus}_{split}"
-            out[f"{key}_bpb"] = metrics.with_ci(key, total / metrics.LN2 / n_bytes, lo, hi)
-            out[f"{key}_loss"] = total / count
-            out[f"{key}_ppl"] = metrics.perplexity(total / count)
-            out[f"{key}_tokens"] = int(count)
+            scored = causal_nll(model, ids, T, max_windows=max_windows, per_token=True)
+            out.update(window_bpb(f"{corpus}_{split}", *scored, len(ids), n_bytes, T, seed))
         out["parameters"] = int(model.count_params())
         return out
+
+
+def window_bpb(key, total, count, per_token, num_ids, num_bytes, sequence_length, seed):
+    """Bits per byte (95% bootstrap interval over windows), loss, perplexity and tokens of a split.
+
+    Args:
+        key: the metric prefix, e.g. "shakespeare_validation".
+        total: summed NLL in nats over the scored tokens.
+        count: the number of scored tokens.
+        per_token: their NLLs, window by window in stream order.
+        num_ids: tokens in the split's whole stream.
+        num_bytes: UTF-8 bytes of the whole split.
+        sequence_length: tokens per window.
+        seed: the bootstrap's seed.
+    """
+    T = sequence_length
+    bytes_per_token = num_bytes / (num_ids - 1)  # every token but the first is predicted once
+    n_bytes = bytes_per_token * count  # the bytes the scored windows cover
+    # Bootstrap over windows: per-window bits per byte.
+    windows = per_token[: len(per_token) // T * T].reshape(-1, T).sum(1) / metrics.LN2 / (T * bytes_per_token)
+    lo, hi = metrics.bootstrap_ci(windows, seed=seed) if len(windows) > 1 else (float("nan"),) * 2
+    return {f"{key}_bpb": metrics.with_ci(key, total / metrics.LN2 / n_bytes, lo, hi),
+            f"{key}_loss": total / count, f"{key}_ppl": metrics.perplexity(total / count),
+            f"{key}_tokens": int(count)}
