@@ -239,10 +239,12 @@ class NgramLM:
     counts little), and p_k = p_(k-1) when h_k was never seen. Counts are exact (no
     pruning), so memory grows with the distinct n-grams of the training stream.
 
-    Written here rather than taken from a library: scoring must use exactly the windows the
-    neural models see (a context never reaches before a window's first token), which
-    whole-text n-gram toolkits (NLTK, KenLM) do not do, and numpy counting over 4.7 MB of
-    bytes takes seconds.
+    Written here rather than taken from a library: NLTK's n-gram models count and score in
+    pure Python, one call per token and again for every cell of the leaderboard's order x
+    kappa grid, and KenLM needs a compiled module and its `lmplz`
+    binary, outside the pinned set; numpy counting here takes seconds, one pass of counts
+    serves every kappa, and each prediction sees exactly the context a neural model's window
+    gives it (never the bytes before the window's first token).
 
     Args:
         order: the n of the n-gram (contexts of up to order - 1 tokens).
