@@ -194,6 +194,13 @@ def test_checkpoint_from_another_shape_is_refused(tmp_path, capsys, small_corpus
     before = snapshot(tmp_path / "run")
     code = _main(["train", "llama-nano", *args, "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
+    assert code == 2 and "written by another recipe (model: 'gpt-nano' -> 'llama-nano'" in err
+    assert "Traceback" not in err and snapshot(tmp_path / "run") == before
+    # A run directory from before recipe.yaml was kept: the model class is checked.
+    (tmp_path / "run" / "recipe.yaml").unlink()
+    before = snapshot(tmp_path / "run")
+    code = _main(["train", "llama-nano", *args, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
     assert code == 2 and "was written by keras_hub" in err and "Traceback" not in err
     assert snapshot(tmp_path / "run") == before
     # A run directory from before run.json: the variables themselves are checked.

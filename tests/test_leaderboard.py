@@ -262,3 +262,15 @@ def test_genre_per_play_table_has_the_ngram_baseline_row_beside_the_models():
          "genre_test_per_play": plays([1, 6, 3]), "genre_test_ngram_per_play": plays([2, 5, 3])}
     lines = load_suites()["understanding"].render_extra([{"model": "k1", "metrics": m}])
     assert "| k1 | 1/6/3 |" in lines and "| byte n-gram baseline | 2/5/3 |" in lines
+
+
+def test_genre_intervals_resample_whole_plays():
+    """Each play all right or all wrong: resampling passages would give a narrow interval around
+    0.5; resampling plays (the unit a new held-out set varies by) spans nearly all of [0, 1]."""
+    from benchmarks.suites import load_suites
+
+    truth = [0] * 400
+    pred = [0] * 100 + [1] * 100 + [0] * 100 + [1] * 100
+    plays = ["a"] * 100 + ["b"] * 100 + ["c"] * 100 + ["d"] * 100
+    acc = load_suites()["understanding"]._label_scores(truth, pred, 3, 0, plays)["acc"]
+    assert acc["value"] == 0.5 and acc["ci95"][0] <= 0.25 and acc["ci95"][1] >= 0.75

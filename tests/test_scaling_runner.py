@@ -30,9 +30,27 @@ def test_runs_train_side_by_side_in_workers_and_are_reused(tmp_path, small_corpu
         assert (run_dir / "preset" / "zoo.json").is_file() and (run_dir / "run.json").is_file()
     # Side by side: the two runs' training overlapped in time.
     a, b = (t.timing for t in first)
-    assert busy_seconds([a, b]) < (a["end"] - a["start"]) + (b["end"] - b["start"])
+    assert busy_seconds([a, b]) < sum(end - start for t in (a, b) for start, end in t["intervals"])
     again = train_runs(jobs, workers=2)
     assert again == [t._replace(cached=True) for t in first]
+
+
+def test_a_run_resumed_at_its_end_keeps_its_training_time(tmp_path, small_corpus):
+    """A finished run whose preset no longer counts (e.g. its recipe gained a default since) is
+    resumed from its last checkpoint: no step is trained again, and its seconds and wall-time
+    intervals are still those it trained in, not the final evaluation's."""
+    import shutil
+
+    from zoo.scaling.runner import train_runs
+
+    jobs = _jobs(small_corpus, tokens=(10 * 4 * 32,))
+    (first,) = train_runs(jobs, workers=1)
+    shutil.rmtree(jobs[0][1] / "preset")
+    (resumed,) = train_runs(jobs, workers=1)
+    assert not resumed.cached and resumed.bpb == first.bpb
+    assert resumed.seconds == first.seconds > 0
+    assert resumed.timing["intervals"][0] == first.timing["intervals"][0]
+    assert len(resumed.timing["intervals"]) == 2
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])

@@ -99,6 +99,12 @@ def check_kill_and_resume(model, cfg, tmp_path):
     for k in wa:
         np.testing.assert_array_equal(wa[k], wb[k], err_msg=k)
     np.testing.assert_array_equal(losses(tmp_path / "ref"), losses(run))
+    # The loop seconds go on from those logged before the kill, and one final line remains.
+    lines = [json.loads(x) for x in open(run / "metrics.jsonl")]
+    elapsed = [x["elapsed"] for x in lines if "elapsed" in x]
+    assert elapsed == sorted(elapsed), elapsed
+    (final,) = [x for x in lines if x.get("final")]
+    assert final["start_step"] >= 10 and final["train_seconds"] >= elapsed[-1] - 0.01  # rounded to 0.01 s
 
 
 def check_sigterm(model, cfg, run):
@@ -183,3 +189,26 @@ def test_batch_objective_mirrored_matches_default(tmp_path, small_corpus):
     assert len(ra) == len(rb) == 6
     for key in ("loss", "mlm_loss", "nsp_loss", "mlm_acc"):
         np.testing.assert_allclose([r[key] for r in ra], [r[key] for r in rb], rtol=2e-4, err_msg=key)
+
+
+def test_checkpoints_of_another_recipe_are_not_resumed(tmp_path, small_corpus, capfd):
+    """zoo's own run directory holding checkpoints written under another recipe: the run starts
+    over (saying why) rather than continue that recipe's weights; --resume there is one clear
+    error; a change that only affects reporting (log_every) still resumes. (An --out directory
+    is refused and left as it is: tests/test_bad_input.py.)"""
+    from zoo import paths
+    from zoo.training.run import train_recipe
+
+    cfg, run = BASE + [f"data.corpus={small_corpus}"], paths.runs_dir() / "gpt-nano"
+    train_recipe("gpt-nano", cfg, quiet=True)
+    capfd.readouterr()
+    again = train_recipe("gpt-nano", cfg + ["train.steps=8"], quiet=True)
+    err = capfd.readouterr().err
+    assert "written by another recipe (train.steps: 6 -> 8)" in err and "starting over" in err, err
+    steps = [x["step"] for x in (json.loads(y) for y in open(run / "metrics.jsonl")) if "loss" in x]
+    assert steps == list(range(1, 9)) and again["start_step"] == 0
+    r = zoo_train("gpt-nano", *sets(cfg + ["train.steps=8", "train.learning_rate=1e-4"]), "--resume")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "--resume: the checkpoints in" in r.stderr and "train.learning_rate: 0.002 -> 0.0001" in r.stderr
+    resumed = train_recipe("gpt-nano", cfg + ["train.steps=8", "train.log_every=2"])
+    assert "resumed from" in capfd.readouterr().err and resumed["start_step"] == 8

@@ -82,7 +82,8 @@ class DecodingSuite(Suite):
         sizes = ", ".join(f"{name} {n:,}" for name, n in m["params"].items())
         lines = ["### Beyond the fp32 engine: speculative decoding and int8 weights (trained presets, same run)", "",
                  f"Target {target}; parameters: {sizes}. {c['prompts']} held-out prompts of {c['prompt_bytes']} "
-                 f"bytes, {c['new_tokens']} greedy tokens each, timed alternately ({c['repeats']} calls each). "
+                 f"bytes, {c['new_tokens']} greedy tokens each; every batch size decodes all {c['prompts']}, "
+                 f"b at a time, timed alternately ({c['repeats']} runs each, the median). "
                  "Speculative: the draft proposes k tokens per round, the target checks them in one pass "
                  "(`zoo.generation.speculative`; exact for greedy). int8: Keras `quantize(\"int8\")` on the "
                  "target's backbone, decoded by keras-hub `GPT2CausalLM.generate` with XLA. fp32 matmul peak "

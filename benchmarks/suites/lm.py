@@ -23,6 +23,7 @@ its first document; the bytes those windows cover are counted pro rata.
 import math
 
 from zoo import metrics
+from benchmarks.results import format_value
 from benchmarks.suite import Suite, register_suite
 from zoo.data import corpora, pipeline
 
@@ -73,17 +74,17 @@ class LMSuite(Suite):
     def baseline_config(self, quick):
         return dict(self.config(quick), tokenizer="byte", sequence_length=128, orders=list(range(1, 11)),
                     kappas=[10.0, 20.0, 40.0, 80.0, 160.0, 320.0], train=("shakespeare", "train"),
-                    train_hash=corpora.data_hash("shakespeare", "train"))
+                    train_hash=corpora.data_hash("shakespeare", "train"), decoder_tokens=decoder_token_budgets())
 
     def run_baseline(self, config, seed, out):
-        """The byte n-gram: (order, kappa) chosen on validation, then every split scored.
+        """The byte n-gram: (order, kappa) chosen on validation, then every split scored; and
+        again counted on only as many training tokens as each byte decoder's recipe reads.
 
         Args:
             config: `baseline_config(quick)`.
             seed: the bootstrap's seed.
             out: the results directory (unused: nothing is written besides the result).
         """
-        from zoo.baselines import NgramLM
         from zoo.data.tokenizers import ZooByteTokenizer
         from zoo.evaluation import eval_windows
 
@@ -95,21 +96,16 @@ class LMSuite(Suite):
             n_bytes = pipeline.split_bytes(corpus, split)
             windows[corpus, split] = (len(ids), n_bytes, eval_windows(
                 ids, T, quick_windows(len(ids), n_bytes, T, config["max_bytes"])))
-
-        lm = NgramLM(max(config["orders"]), tokenizer.vocabulary_size()).fit(train_ids)  # counts serve every kappa
-        num_ids, n_bytes, (x, y, w) = windows[tuple(config["evals"][0])]  # chosen on the in-domain validation split
-        scored = lm.grid_nll(x, y, config["orders"], config["kappas"])
-        grid = {key: float((nll * w).sum()) for key, nll in scored.items()}
-        order, kappa = min(grid, key=grid.get)
-        scale = metrics.LN2 * float(w.sum()) * n_bytes / (num_ids - 1)  # nats summed -> bits per byte
-        result = {"order": order, "kappa": kappa, "train_tokens": int(len(train_ids)),
-                  "baseline_label": f"byte {order}-gram baseline (no neural model), κ = {kappa:g}",
-                  "grid_validation_bpb": {f"{o}/{k:g}": total / scale for (o, k), total in grid.items()}}
-        for corpus, split in config["evals"]:
-            num_ids, n_bytes, (x, y, w) = windows[corpus, split]
-            nll = lm.grid_nll(x, y, [order], [kappa])[order, kappa]
-            result.update(window_bpb(f"{corpus}_{split}", float((nll * w).sum()), float(w.sum()), nll[w > 0],
-                                     num_ids, n_bytes, T, seed))
+        result = _ngram_scores(train_ids, windows, config, seed, tokenizer.vocabulary_size())
+        result.update(train_tokens=int(len(train_ids)),
+                      baseline_label=f"byte {result['order']}-gram baseline (no neural model), κ = {result['kappa']:g}")
+        # Like for like: the first N tokens of the same training split, N a decoder's budget
+        # (the decoders read windows spread over the whole split, a wider sample than a prefix).
+        in_domain = {key: windows[key] for key in windows if key[0] == config["train"][0]}
+        result["same_tokens"] = {
+            str(n): {k: v for k, v in _ngram_scores(train_ids[:n], in_domain, config, seed,
+                                                    tokenizer.vocabulary_size()).items() if k != "grid_validation_bpb"}
+            for n in sorted(set(config["decoder_tokens"].values()))}
         return result
 
     def standalone_config(self, quick):
@@ -168,11 +164,32 @@ class LMSuite(Suite):
             lines += [""]
         return lines
 
+    @staticmethod
+    def _render_same_tokens(m, c, keys, scored):
+        """The n-gram counted on each decoder's own training budget, beside those decoders."""
+        same = m.get("same_tokens") or {}
+        if not same:
+            return []
+        in_domain = [k for k in keys if k in next(iter(same.values()))]
+        lines = ["Like for like: the same n-gram counted on only as many training tokens as a decoder's recipe "
+                 "reads (the first N tokens of the training split, a narrower sample than the decoders' windows "
+                 "spread over all of it; order and κ chosen again on validation):", "",
+                 "| training tokens | decoders with that budget | order, κ | " + " | ".join(in_domain) + " |",
+                 "|---|---|---|" + "---|" * len(in_domain)]
+        budget_of = c.get("decoder_tokens", {})
+        for n, r in same.items():
+            names = sorted(name for name, tokens in budget_of.items() if str(tokens) == n)
+            lines.append(f"| {int(n):,} | {', '.join(names)} | {r['order']}, {r['kappa']:g} | "
+                         + " | ".join(format_value(r[k]) for k in in_domain) + " |")
+        matched = [x for x in scored if str(budget_of.get(x["model"])) in same]
+        below = sorted(x["model"] for x in matched if metrics.value_of(x["metrics"][keys[0]])
+                       < metrics.value_of(same[str(budget_of[x["model"]])][keys[0]]))
+        return lines + ["", f"Decoders below the n-gram of their own token budget ({keys[0]}): {len(below)} of "
+                        f"{len(matched)}" + (f" ({', '.join(below)})." if below else "."), ""]
+
     def _render_baseline(self, r, models):
         m, c = r["metrics"], r["config"]
         keys = [f"{corpus}_{split}_bpb" for corpus, split in c["evals"]]
-        v = lambda x: x["value"] if isinstance(x, dict) else x  # noqa: E731
-        ci = lambda x: f"{v(x):.3f} ± {(x['ci95'][1] - x['ci95'][0]) / 2:.3f}"  # noqa: E731
         lines = ["### Non-neural baseline: a byte n-gram on the same windows", "",
                  f"An interpolated n-gram over bytes (`zoo.baselines.NgramLM`) counted on the Shakespeare training "
                  f"split ({m['train_tokens']:,} tokens) and scored on the windows the byte-level decoders are scored "
@@ -180,12 +197,13 @@ class LMSuite(Suite):
                  "and interpolation constant κ were chosen on the validation split from the grid below, so its test "
                  "and KJV figures are held out as the decoders' are.", "",
                  "| baseline | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys),
-                 f"| byte {m['order']}-gram, κ = {m['kappa']:g} | " + " | ".join(ci(m[k]) for k in keys) + " |", ""]
-        base = v(m[keys[0]])
+                 f"| byte {m['order']}-gram, κ = {m['kappa']:g} | " + " | ".join(format_value(m[k]) for k in keys) + " |", ""]
+        base = metrics.value_of(m[keys[0]])
         scored = [x for x in models if keys[0] in x.get("metrics", {})]
-        below = sorted(x["model"] for x in scored if v(x["metrics"][keys[0]]) < base)
+        below = sorted(x["model"] for x in scored if metrics.value_of(x["metrics"][keys[0]]) < base)
         lines += [f"Decoders below the baseline's {keys[0]} ({base:.3f}): {len(below)} of {len(scored)}"
                   + (f" ({', '.join(below)})." if below else "."), ""]
+        lines += self._render_same_tokens(m, c, keys, scored)
         orders = c["orders"]
         lines += ["Validation bits per byte of the grid (order across, κ down):", "",
                   "| κ | " + " | ".join(str(o) for o in orders) + " |", "|---|" + "---|" * len(orders)]
@@ -211,6 +229,68 @@ class LMSuite(Suite):
         return out
 
 
+def decoder_token_budgets():
+    """{name: training tokens its default recipe reads} for the registered byte-level decoders
+    scored at 128 tokens (the windows the n-gram baseline shares with them).
+
+    >>> decoder_token_budgets()["gpt-nano"]
+    2048000
+    """
+    from zoo.registry import list_models
+    from zoo.training.recipe import load_recipe
+
+    budgets = {}
+    for spec in list_models():
+        if spec.task == "causal_lm" and spec.default_recipe:
+            r = load_recipe(spec.default_recipe)
+            if r["data"]["tokenizer"] == "byte" and r["data"]["sequence_length"] == 128:
+                budgets[spec.name] = r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"]
+    return budgets
+
+
+def _ngram_scores(train_ids, windows, config, seed, vocabulary_size):
+    """An n-gram counted on `train_ids`, (order, kappa) chosen on the first split of `windows`
+    from the config's grid, then every split of `windows` scored (`window_bpb`).
+
+    Args:
+        train_ids: the training token stream.
+        windows: {(corpus, split): (tokens in the split, its bytes, (x, y, w) windows)}; the
+            first is the split the grid is chosen on.
+        config: `LMSuite.baseline_config`: orders, kappas, sequence_length.
+        seed: the bootstrap's seed.
+        vocabulary_size: the tokenizer's.
+    """
+    from zoo.baselines import NgramLM
+
+    lm = NgramLM(max(config["orders"]), vocabulary_size).fit(train_ids)  # counts serve every kappa
+    choose_on = next(iter(windows))
+    num_ids, n_bytes, (x, y, w) = windows[choose_on]
+    scored = lm.grid_nll(x, y, config["orders"], config["kappas"])
+    grid = {key: float((nll * w).sum()) for key, nll in scored.items()}
+    order, kappa = min(grid, key=grid.get)
+    result = {"order": order, "kappa": kappa,
+              "grid_validation_bpb": {f"{o}/{k:g}": bits_per_byte(total, float(w.sum()), num_ids, n_bytes)
+                                      for (o, k), total in grid.items()}}
+    for (corpus, split), (num_ids, n_bytes, (x, y, w)) in windows.items():
+        nll = scored[order, kappa] if (corpus, split) == choose_on else lm.grid_nll(x, y, [order], [kappa])[order, kappa]
+        result.update(window_bpb(f"{corpus}_{split}", float((nll * w).sum()), float(w.sum()), nll[w > 0],
+                                 num_ids, n_bytes, config["sequence_length"], seed))
+    return result
+
+
+def bits_per_byte(total, count, num_ids, num_bytes):
+    """Summed NLL (nats) of `count` predicted tokens as bits per byte of the text they cover
+    (element-wise for an array of sums).
+
+    Every token of a split's stream but the first is predicted once, so a token covers
+    num_bytes / (num_ids - 1) bytes on average.
+
+    >>> round(bits_per_byte(math.log(2) * 100, 100, 101, 100), 6)
+    1.0
+    """
+    return total / metrics.LN2 / (count * num_bytes / (num_ids - 1))
+
+
 def window_bpb(key, total, count, per_token, num_ids, num_bytes, sequence_length, seed):
     """Bits per byte (95% bootstrap interval over windows), loss, perplexity and tokens of a split.
 
@@ -225,11 +305,9 @@ def window_bpb(key, total, count, per_token, num_ids, num_bytes, sequence_length
         seed: the bootstrap's seed.
     """
     T = sequence_length
-    bytes_per_token = num_bytes / (num_ids - 1)  # every token but the first is predicted once
-    n_bytes = bytes_per_token * count  # the bytes the scored windows cover
     # Bootstrap over windows: per-window bits per byte.
-    windows = per_token[: len(per_token) // T * T].reshape(-1, T).sum(1) / metrics.LN2 / (T * bytes_per_token)
+    windows = bits_per_byte(per_token[: len(per_token) // T * T].reshape(-1, T).sum(1), T, num_ids, num_bytes)
     lo, hi = metrics.bootstrap_ci(windows, seed=seed) if len(windows) > 1 else (float("nan"),) * 2
-    return {f"{key}_bpb": metrics.with_ci(key, total / metrics.LN2 / n_bytes, lo, hi),
+    return {f"{key}_bpb": metrics.with_ci(key, bits_per_byte(total, count, num_ids, num_bytes), lo, hi),
             f"{key}_loss": total / count, f"{key}_ppl": metrics.perplexity(total / count),
             f"{key}_tokens": int(count)}

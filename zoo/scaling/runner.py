@@ -57,8 +57,9 @@ def run_dir_of(run):
 
 
 class Trained(NamedTuple):
-    """One run's outcome. timing: {"start", "end" (unix seconds), "processes", "threads"} of
-    the training (kept in the run directory, so a cached run still has it), or None."""
+    """One run's outcome. timing: {"intervals": [[start, end], ...] (unix seconds, one per
+    invocation that trained it: a resumed run has several), "processes", "threads"} of the
+    training (kept in the run directory, so a cached run still has it), or None."""
     bpb: Optional[float]
     seconds: Optional[float]
     cached: bool
@@ -78,11 +79,18 @@ def _cached(recipe, run_dir):
         return None  # cut by a kill: train again
     if meta.get("recipe_hash") != recipe_hash(recipe):
         return None
+    return Trained(meta["result"].get("val_bpb"), meta["result"].get("train_seconds"), True, _read_timing(run_dir))
+
+
+def _read_timing(run_dir):
+    """The run's timing.json, its intervals listed (an older file's single start/end too), or None."""
     try:
         timing = json.loads((run_dir / "timing.json").read_text())
     except (OSError, ValueError):
-        timing = None
-    return Trained(meta["result"].get("val_bpb"), meta["result"].get("train_seconds"), True, timing)
+        return None
+    if "intervals" not in timing and "start" in timing:
+        timing = {"intervals": [[timing.pop("start"), timing.pop("end")]], **timing}
+    return timing
 
 
 def _train(recipe, run_dir, processes, threads):
@@ -95,13 +103,17 @@ def _train(recipe, run_dir, processes, threads):
     print(f"[scaling] training {recipe['model']} for {tokens:,} tokens", file=sys.stderr, flush=True)
     start = time.time()
     try:
-        result = Trainer(recipe, run_dir, quiet=True).run(resume=None)
+        result = Trainer(recipe, run_dir, quiet=True, restart_changed_recipe=True).run(resume=None)
     except TrainingStopped as e:
         if e.exit_code != 1:  # stopped by a signal (a checkpoint is saved): not a result
             raise
         print(f"[scaling] {run_dir.name} diverged: {e}", file=sys.stderr)
         return Trained(float("nan"), None, False, None)
-    timing = {"start": start, "end": time.time(), "processes": processes, "threads": threads}
+    # A run resumed from its own checkpoint trained partly in earlier invocations: their wall
+    # time counts too (its train_seconds already does).
+    earlier = _read_timing(run_dir) if result.get("start_step") else None
+    intervals = (earlier or {}).get("intervals", []) + [[start, time.time()]]
+    timing = {"intervals": intervals, "processes": processes, "threads": threads}
     atomic.write_json(run_dir / "timing.json", timing)
     return Trained(result["val_bpb"], result["train_seconds"], False, timing)
 
@@ -110,19 +122,19 @@ def busy_seconds(timings):
     """Wall time during which at least one of the runs was training (overlaps counted once).
 
     Args:
-        timings: dicts with "start" and "end" (unix seconds), e.g. `Trained.timing`s.
+        timings: dicts with "intervals" ([[start, end], ...], unix seconds), e.g. `Trained.timing`s.
 
     Returns:
         Seconds, a float.
 
-    >>> busy_seconds([{"start": 0, "end": 10}, {"start": 5, "end": 12}, {"start": 20, "end": 21}])
+    >>> busy_seconds([{"intervals": [[0, 10], [20, 21]]}, {"intervals": [[5, 12]]}])
     13.0
     """
     total, reach = 0.0, float("-inf")
-    for t in sorted(timings, key=lambda t: t["start"]):
-        if t["end"] > reach:
-            total += t["end"] - max(t["start"], reach)
-            reach = t["end"]
+    for start, end in sorted(iv for t in timings for iv in t["intervals"]):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
     return total
 
 

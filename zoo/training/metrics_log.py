@@ -36,18 +36,25 @@ def read_metrics(run):
 
 
 class MetricsLog:
-    """Append-only JSONL of training metrics; on resume, lines past the restored step go.
+    """Append-only JSONL of training metrics; on resume, lines past the restored step go, and
+    so does an earlier final evaluation (the resumed run writes its own).
 
     Args:
         path: the metrics.jsonl file.
         resume_step: the restored step (None: a fresh run, the file starts empty).
+
+    Attributes:
+        elapsed: the training-loop seconds the kept lines had reached (their last "elapsed";
+            0.0 for a fresh run), so a resumed run counts its earlier loop time too.
     """
 
     def __init__(self, path, resume_step):
         self.path = pathlib.Path(path)
         kept = []
         if self.path.exists() and resume_step is not None:
-            kept = [rec for rec in read_metrics(self.path) if rec.get("step", 0) <= resume_step]
+            kept = [rec for rec in read_metrics(self.path)
+                    if rec.get("step", 0) <= resume_step and not rec.get("final")]
+        self.elapsed = max((rec["elapsed"] for rec in kept if "elapsed" in rec), default=0.0)
         atomic.write_text(self.path, "".join(json.dumps(rec) + "\n" for rec in kept))
         self.f = open(self.path, "a")
 

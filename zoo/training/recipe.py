@@ -6,9 +6,9 @@ types and impossible values raise a one-line `ZooError` naming the file and the 
 
 Example:
 >>> from zoo.training.recipe import load_recipe
->>> r = load_recipe("gpt-nano", overrides=["train.steps=10"])
+>>> r = load_recipe("gpt-nano", overrides=["train.steps=200"])
 >>> r["train"]["steps"]
-10
+200
 """
 import copy
 import difflib
@@ -326,6 +326,36 @@ def recipe_hash(recipe):
         recipe: a resolved recipe dict.
     """
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# Keys that change when and how a run reports, not the weights it reaches: a checkpoint
+# written under other values of these is still on the same run.
+BOOKKEEPING = ("train.log_every", "train.eval_every", "train.eval_batches", "train.final_eval_examples",
+               "train.checkpoint_every", "train.keep_checkpoints")
+
+
+def training_differences(old, new):
+    """The keys on which two resolved recipes would train different weights.
+
+    Bookkeeping keys (BOOKKEEPING) are ignored; a key that one recipe lacks (a default added
+    to the schema since the other was written) compares as that default, so resolve both
+    with `load_recipe` first.
+
+    Args:
+        old: a resolved recipe, e.g. the one a run directory's checkpoints were written under.
+        new: a resolved recipe.
+
+    Returns:
+        [(key, old value, new value)], in schema order; empty when they train alike.
+
+    >>> a = load_recipe("gpt-nano")
+    >>> training_differences(a, load_recipe("gpt-nano", ["train.steps=200", "train.log_every=5"]))
+    [('train.steps', 2000, 200)]
+    """
+    old_leaves, new_leaves = dict(_leaves(old)), dict(_leaves(new))
+    keys = list(new_leaves) + [k for k in old_leaves if k not in new_leaves]
+    return [(k, old_leaves.get(k), new_leaves.get(k)) for k in keys
+            if k not in BOOKKEEPING and old_leaves.get(k) != new_leaves.get(k)]
 
 
 def dump_recipe(recipe):

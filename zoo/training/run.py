@@ -100,4 +100,7 @@ def train_recipe(recipe, overrides=(), out=None, resume=None, quiet=False):
                        "then start the multi-worker run")
     if init:
         ensure_init_preset(init, quiet)
-    return Trainer(resolved, run_dir, install_preset=install, quiet=quiet).run(resume=resume)
+    # $ZOO_HOME/runs/<name> is zoo's own: after a recipe change it is trained afresh there; an
+    # --out directory is the user's: a mismatch there is refused, the directory left as it is.
+    return Trainer(resolved, run_dir, install_preset=install, quiet=quiet,
+                   restart_changed_recipe=out is None).run(resume=resume)

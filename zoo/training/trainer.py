@@ -22,6 +22,7 @@ Example:
 import json
 import math
 import pathlib
+import shutil
 import signal
 import sys
 import time
@@ -38,7 +39,7 @@ from zoo.training import strategies
 from zoo.training.metrics_log import MetricsLog
 from zoo.training.objectives import make_objective
 from zoo.training.progress import Progress
-from zoo.training.recipe import dump_recipe, recipe_hash
+from zoo.training.recipe import dump_recipe, load_recipe, recipe_hash, training_differences
 from zoo.training.schedule import WarmupCosine
 from zoo.training.step import make_train_step
 
@@ -59,10 +60,15 @@ class Trainer:
         run_dir: where checkpoints, logs and the preset go.
         install_preset: also install the preset here (the model's trained preset), or None.
         quiet: no progress line.
+        restart_changed_recipe: when the run directory's checkpoints were written under another
+            recipe (`zoo.training.recipe.training_differences`), delete them and start over (a
+            directory zoo owns: $ZOO_HOME/runs/<recipe>, a scaling run's); False: refuse with
+            one line and leave the directory as it is (a user's --out directory).
     """
 
-    def __init__(self, recipe, run_dir, install_preset=None, quiet=False):
+    def __init__(self, recipe, run_dir, install_preset=None, quiet=False, restart_changed_recipe=False):
         self.recipe = recipe
+        self.restart_changed_recipe = restart_changed_recipe
         self.run_dir = pathlib.Path(run_dir)
         self.install_preset = install_preset
         self.quiet = quiet
@@ -120,8 +126,36 @@ class Trainer:
         cls = type(self.model)
         return f"{cls.__module__}.{cls.__qualname__}"
 
+    def _recipe_changes(self):
+        """[(key, old, new)] on which the run directory's recorded recipe (the one its
+        checkpoints were written under) would train differently from this one."""
+        record = self.run_dir / "recipe.yaml"
+        if not record.is_file():
+            return []  # checkpoints from before recipes were recorded: trusted, as before
+        try:
+            written = load_recipe(str(record))
+        except (ZooError, ValueError) as e:  # a key or model that no longer exists, a broken file
+            return [("recipe.yaml", str(e), "this recipe")]
+        return training_differences(written, self.recipe)
+
     def _restore(self, resume):
         latest = self.manager.latest_checkpoint
+        changes = self._recipe_changes() if latest and resume is not False else []
+        if changes:
+            # A checkpoint of another recipe (other steps, schedule, data...) is not a point on
+            # this run: continuing from it would report that recipe's model as this one's.
+            what = "; ".join(f"{k}: {old!r} -> {new!r}" for k, old, new in changes[:3])
+            what += f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+            if resume or not self.restart_changed_recipe:
+                raise ZooError(f"{'--resume: ' if resume else ''}the checkpoints in {self.manager.directory} were "
+                               f"written by another recipe ({what}); use a new --out directory, or delete "
+                               f"{self.run_dir} to train this recipe there")
+            print(f"zoo: the checkpoints in {self.manager.directory} were written by another recipe ({what}): "
+                  "starting over", file=sys.stderr, flush=True)
+            shutil.rmtree(self.manager.directory)
+            self.manager = tf.train.CheckpointManager(self.ckpt, self.manager.directory,
+                                                      max_to_keep=self.recipe["train"]["keep_checkpoints"])
+            latest = None
         if latest and resume is not False:
             # Same variables do not make the same model: a checkpoint of another task class
             # (e.g. another pooling over the same backbone) would restore without complaint.
@@ -233,7 +267,8 @@ class Trainer:
         previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         bar = None if self.quiet else Progress(steps)
         shown = {}  # the figures on the progress line, kept for the final one
-        t_last, train_seconds, last_step, window = time.perf_counter(), 0.0, start, []
+        # A resumed run's loop seconds go on from those its earlier invocations logged.
+        t_last, train_seconds, last_step, window = time.perf_counter(), log.elapsed, start, []
         try:
             step = start
             for element in ds:
@@ -286,7 +321,7 @@ class Trainer:
             self.optimizer.finalize_variable_values(self.variables)
             t0 = time.perf_counter()
             final = self.evaluate(final=True)
-            final.update(step=steps, train_seconds=round(train_seconds, 2),
+            final.update(step=steps, train_seconds=round(train_seconds, 2), start_step=start,
                          eval_seconds=round(time.perf_counter() - t0, 2), final=True)
             log.write(final)
             if bar:
