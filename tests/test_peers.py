@@ -66,6 +66,23 @@ def test_the_equal_time_aim_pays_compilation_once():
     assert equal_time_steps(2000, 120.0, 10.0, pace=(20.0, 0.05)) == 1  # compilation alone is too long
 
 
+def test_a_cut_over_the_peers_time_is_aimed_again_through_both_runs():
+    from benchmarks.peers.compare import EQUAL_TIME_SHARE, equal_time_steps, secant_steps
+
+    # The true cost has 12 s more fixed time than the long run's pace shows (a second
+    # compilation it spread over 2,000 steps): the first aim lands over the peer's 80 s.
+    def seconds(n):
+        return 22.0 + 0.05 * n
+
+    peer = 80.0
+    first = equal_time_steps(2000, seconds(2000), peer, pace=(10.0, 0.056))
+    assert seconds(first) > peer
+    again = secant_steps((2000, seconds(2000)), (first, seconds(first)), EQUAL_TIME_SHARE * peer)
+    assert seconds(again) <= EQUAL_TIME_SHARE * peer < seconds(again + 2) and again < first  # +2: float rounding
+    assert secant_steps((100, 50.0), (60, 40.0), 1.0) == 1  # never below one step
+    assert secant_steps((100, 50.0), (60, 60.0), 30.0) == 59  # no usable slope: one step shorter
+
+
 def test_the_lm_suite_renders_the_equal_time_row_and_verdict():
     from benchmarks.suites import load_suites
 
@@ -78,4 +95,8 @@ def test_the_lm_suite_renders_the_equal_time_row_and_verdict():
     assert "cut to 1,000 steps" in text and "+0.080: zoo is ahead at equal wall time" in text
     metrics.update(equal_time_bpb_margin=-0.01)
     text = "\n".join(suite.render_extra([{"standalone": True, "metrics": metrics, "config": suite.standalone_config(True)}]))
-    assert "zoo is not ahead" in text
+    assert "zoo is not ahead" in text and "Cuts tried" not in text
+    metrics.update(equal_time_tries=[{"steps": 1200, "train_seconds": 63.0, "bpb": 2.71},
+                                     {"steps": 1000, "train_seconds": 60.0, "bpb": 2.7}])
+    text = "\n".join(suite.render_extra([{"standalone": True, "metrics": metrics, "config": suite.standalone_config(True)}]))
+    assert "Cuts tried, in order (steps: training seconds, bits per byte): 1,200: 63 s, 2.710; 1,000: 60 s, 2.700." in text

@@ -194,8 +194,9 @@ def test_batch_objective_mirrored_matches_default(tmp_path, small_corpus):
 def test_checkpoints_of_another_recipe_are_not_resumed(tmp_path, small_corpus, capfd):
     """zoo's own run directory holding checkpoints written under another recipe: the run starts
     over (saying why) rather than continue that recipe's weights; --resume there is one clear
-    error; a change that only affects reporting (log_every) still resumes. (An --out directory
-    is refused and left as it is: tests/test_bad_input.py.)"""
+    error; a change that only affects reporting (log_every) or how a step runs (strategy, fused
+    loss) still resumes. (An --out directory is refused and left as it is:
+    tests/test_bad_input.py.)"""
     from zoo import paths
     from zoo.training.run import train_recipe
 
@@ -210,5 +211,6 @@ def test_checkpoints_of_another_recipe_are_not_resumed(tmp_path, small_corpus, c
     r = zoo_train("gpt-nano", *sets(cfg + ["train.steps=8", "train.learning_rate=1e-4"]), "--resume")
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert "--resume: the checkpoints in" in r.stderr and "train.learning_rate: 0.002 -> 0.0001" in r.stderr
-    resumed = train_recipe("gpt-nano", cfg + ["train.steps=8", "train.log_every=2"])
+    resumed = train_recipe("gpt-nano", cfg + ["train.steps=8", "train.log_every=2", "train.fused_loss=true",
+                                              "runtime.strategy=mirrored"])
     assert "resumed from" in capfd.readouterr().err and resumed["start_step"] == 8

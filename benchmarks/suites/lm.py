@@ -161,6 +161,11 @@ class LMSuite(Suite):
                 lines += [f"At PyTorch's time (the same recipe, its schedule cut to the steps that fit; time "
                           f"{m['equal_time_ratio']:.2f}× PyTorch's) PyTorch's bits per byte minus zoo's: "
                           f"{m['equal_time_bpb_margin']:+.3f}: zoo is {verdict} at equal wall time."]
+                tries = m.get("equal_time_tries") or []
+                if len(tries) > 1:  # the first aims were over the peer's time
+                    lines[-1] += (" Cuts tried, in order (steps: training seconds, bits per byte): "
+                                  + "; ".join(f"{t['steps']:,}: {t['train_seconds']:.0f} s, {t['bpb']:.3f}"
+                                              for t in tries) + ".")
             lines += [""]
         return lines
 
@@ -177,7 +182,7 @@ class LMSuite(Suite):
                  "| training tokens | decoders with that budget | order, κ | " + " | ".join(in_domain) + " |",
                  "|---|---|---|" + "---|" * len(in_domain)]
         budget_of = c.get("decoder_tokens", {})
-        for n, r in same.items():
+        for n, r in sorted(same.items(), key=lambda kv: int(kv[0])):  # JSON keys come back as sorted strings
             names = sorted(name for name, tokens in budget_of.items() if str(tokens) == n)
             lines.append(f"| {int(n):,} | {', '.join(names)} | {r['order']}, {r['kappa']:g} | "
                          + " | ".join(format_value(r[k]) for k in in_domain) + " |")
@@ -237,14 +242,14 @@ def decoder_token_budgets():
     2048000
     """
     from zoo.registry import list_models
-    from zoo.training.recipe import load_recipe
+    from zoo.training.recipe import load_recipe, recipe_tokens
 
     budgets = {}
     for spec in list_models():
         if spec.task == "causal_lm" and spec.default_recipe:
             r = load_recipe(spec.default_recipe)
             if r["data"]["tokenizer"] == "byte" and r["data"]["sequence_length"] == 128:
-                budgets[spec.name] = r["train"]["steps"] * r["train"]["batch_size"] * r["data"]["sequence_length"]
+                budgets[spec.name] = recipe_tokens(r)
     return budgets
 
 

@@ -32,6 +32,7 @@ import time
 from typing import NamedTuple, Optional
 
 from zoo import atomic, paths
+from zoo.training.recipe import recipe_tokens
 from zoo.training.workers import default_workers as workers_of_env
 from zoo.training.workers import recipe_cost, worker_pool, worker_threads
 
@@ -99,8 +100,7 @@ def _train(recipe, run_dir, processes, threads):
     from zoo.training.trainer import TrainingStopped
     from zoo.training.trainer import Trainer
 
-    tokens = recipe["train"]["steps"] * recipe["train"]["batch_size"] * recipe["data"]["sequence_length"]
-    print(f"[scaling] training {recipe['model']} for {tokens:,} tokens", file=sys.stderr, flush=True)
+    print(f"[scaling] training {recipe['model']} for {recipe_tokens(recipe):,} tokens", file=sys.stderr, flush=True)
     start = time.time()
     try:
         result = Trainer(recipe, run_dir, quiet=True, restart_changed_recipe=True).run(resume=None)

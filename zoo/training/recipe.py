@@ -268,6 +268,20 @@ def _check_values(recipe, source):
             raise ZooError(f"{source}: '{path}' must be in [0, 1), got {value} (0 = off; e.g. 0.995)")
 
 
+def recipe_tokens(recipe):
+    """Training tokens a resolved recipe reads: steps x batch_size x sequence_length (positions
+    of the input windows; a sequence-length warm-up cuts windows, it does not drop tokens).
+
+    Args:
+        recipe: a resolved recipe (`load_recipe`).
+
+    >>> recipe_tokens(load_recipe("gpt-nano"))
+    2048000
+    """
+    train = recipe["train"]
+    return train["steps"] * train["batch_size"] * recipe["data"]["sequence_length"]
+
+
 def _finish(recipe, source):
     from zoo.registry import get_spec
 
@@ -332,14 +346,22 @@ def recipe_hash(recipe):
 # written under other values of these is still on the same run.
 BOOKKEEPING = ("train.log_every", "train.eval_every", "train.eval_batches", "train.final_eval_examples",
                "train.checkpoint_every", "train.keep_checkpoints")
+# How a step is executed, not what it computes: another strategy, XLA or a fused loss changes
+# the order of float sums, not the algorithm, so a run may continue under another one.
+EXECUTION = ("train.jit_compile", "train.fused_loss")
+EXECUTION_SECTIONS = ("runtime.",)
+
+
+def _trains_alike(key):
+    return key in BOOKKEEPING or key in EXECUTION or key.startswith(EXECUTION_SECTIONS)
 
 
 def training_differences(old, new):
     """The keys on which two resolved recipes would train different weights.
 
-    Bookkeeping keys (BOOKKEEPING) are ignored; a key that one recipe lacks (a default added
-    to the schema since the other was written) compares as that default, so resolve both
-    with `load_recipe` first.
+    Bookkeeping keys (BOOKKEEPING) and execution keys (EXECUTION, the `runtime` section) are
+    ignored; a key that one recipe lacks (a default added to the schema since the other was
+    written) compares as that default, so resolve both with `load_recipe` first.
 
     Args:
         old: a resolved recipe, e.g. the one a run directory's checkpoints were written under.
@@ -349,13 +371,14 @@ def training_differences(old, new):
         [(key, old value, new value)], in schema order; empty when they train alike.
 
     >>> a = load_recipe("gpt-nano")
-    >>> training_differences(a, load_recipe("gpt-nano", ["train.steps=200", "train.log_every=5"]))
+    >>> training_differences(a, load_recipe("gpt-nano", ["train.steps=200", "train.log_every=5",
+    ...                                                   "runtime.strategy=mirrored", "train.jit_compile=false"]))
     [('train.steps', 2000, 200)]
     """
     old_leaves, new_leaves = dict(_leaves(old)), dict(_leaves(new))
     keys = list(new_leaves) + [k for k in old_leaves if k not in new_leaves]
     return [(k, old_leaves.get(k), new_leaves.get(k)) for k in keys
-            if k not in BOOKKEEPING and old_leaves.get(k) != new_leaves.get(k)]
+            if not _trains_alike(k) and old_leaves.get(k) != new_leaves.get(k)]
 
 
 def dump_recipe(recipe):

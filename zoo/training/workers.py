@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from zoo.errors import ZooError
 from zoo.registry import get_spec
+from zoo.training.recipe import recipe_tokens
 
 # A worker process held ~1.4 GB resident while training a quick-design scaling rung (TensorFlow,
 # the corpus, the model): room for 2 GiB each keeps many cores from running out of memory.
@@ -60,8 +61,7 @@ def recipe_cost(recipe):
     True
     """
     spec = get_spec(recipe["model"])
-    train = recipe["train"]
-    tokens = train["steps"] * train["batch_size"] * recipe["data"]["sequence_length"]
+    tokens = recipe_tokens(recipe)
     stacks = 2 if spec.task == "seq2seq_lm" else 1
     return tokens * stacks * spec.config.get("num_layers", 1) * spec.config.get("hidden_dim", 1)
 

@@ -17,6 +17,7 @@ from zoo.evaluation import causal_nll
 from zoo.metrics import LN2
 from zoo.training.metrics_log import read_metrics
 from zoo.training.objectives.base import Objective
+from zoo.training.recipe import recipe_tokens
 
 
 def full_logits_loss(model, x, y):
@@ -107,7 +108,7 @@ class CausalLM(Objective):
     def preset_info(self, result, run_dir):
         train = self.train_cfg
         return {"result": {k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "step") if k in result},
-                "training_tokens": train["steps"] * train["batch_size"] * self.T,
+                "training_tokens": recipe_tokens(self.recipe),
                 "curve": self._curve(run_dir)}
 
     def _curve(self, run_dir, max_points=100):
