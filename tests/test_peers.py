@@ -67,7 +67,7 @@ def test_the_equal_time_aim_pays_compilation_once():
 
 
 def test_a_cut_over_the_peers_time_is_aimed_again_through_both_runs():
-    from benchmarks.peers.compare import EQUAL_TIME_SHARE, equal_time_steps, secant_steps
+    from benchmarks.peers.compare import EQUAL_TIME_SHARE, equal_time_steps, reaimed_steps
 
     # The true cost has 12 s more fixed time than the long run's pace shows (a second
     # compilation it spread over 2,000 steps): the first aim lands over the peer's 80 s.
@@ -77,10 +77,10 @@ def test_a_cut_over_the_peers_time_is_aimed_again_through_both_runs():
     peer = 80.0
     first = equal_time_steps(2000, seconds(2000), peer, pace=(10.0, 0.056))
     assert seconds(first) > peer
-    again = secant_steps((2000, seconds(2000)), (first, seconds(first)), EQUAL_TIME_SHARE * peer)
+    again = reaimed_steps((2000, seconds(2000)), (first, seconds(first)), peer)
     assert seconds(again) <= EQUAL_TIME_SHARE * peer < seconds(again + 2) and again < first  # +2: float rounding
-    assert secant_steps((100, 50.0), (60, 40.0), 1.0) == 1  # never below one step
-    assert secant_steps((100, 50.0), (60, 60.0), 30.0) == 59  # no usable slope: one step shorter
+    assert reaimed_steps((100, 50.0), (60, 40.0), 1.0) == 1  # never below one step
+    assert reaimed_steps((100, 50.0), (60, 60.0), 30.0) == 59  # no usable slope: one step shorter
 
 
 def test_the_lm_suite_renders_the_equal_time_row_and_verdict():

@@ -45,9 +45,10 @@ def weights(run_dir):
 
 def test_mirrored_two_logical_cpus_matches_default(tmp_path, small_corpus):
     corpus = small_corpus
-    # with a sequence-length warm-up in the first 3 steps: the cut batches split over replicas too
+    # with a sequence-length warm-up in the first 3 steps: the cut batches split over replicas too;
+    # with a moving average of the weights (its slots are mirrored variables too), which the preset takes
     common = BASE + [f"data.corpus={corpus}", "runtime.logical_cpus=2", "data.warmup_sequence_divisor=2",
-                     "data.warmup_sequence_fraction=0.5"]
+                     "data.warmup_sequence_fraction=0.5", "train.ema_momentum=0.5"]
     a = zoo_train("gpt-nano", *sets(common), "--out", str(tmp_path / "default"))
     assert a.returncode == 0, a.stderr[-2000:]
     b = zoo_train("gpt-nano", *sets(common + ["runtime.strategy=mirrored", "runtime.devices=2"]),
@@ -57,6 +58,10 @@ def test_mirrored_two_logical_cpus_matches_default(tmp_path, small_corpus):
     assert len(la) == len(lb) == 6
     # Same global batch and seed: the curves agree up to float summation order.
     np.testing.assert_allclose(la, lb, rtol=2e-4)
+    wa, wb = weights(tmp_path / "default"), weights(tmp_path / "mirrored")
+    assert wa.keys() == wb.keys()
+    for name in wa:
+        np.testing.assert_allclose(wa[name], wb[name], rtol=1e-3, atol=1e-5, err_msg=name)
     from zoo.hub import load_preset
 
     assert isinstance(load_preset(tmp_path / "mirrored" / "preset").generate("To be", max_length=12), str)

@@ -12,7 +12,7 @@ machine and scored on the same validation windows.
   after paying its fixed seconds (compilation) once (`steady_pace`), so "ahead at equal wall
   time" is measured, not extrapolated from a curve cut mid-schedule. A cut run that still
   took longer than the peer is cut again, aimed along the line through the two runs' measured
-  (steps, seconds) (`secant_steps`), up to `EQUAL_TIME_TRIES` runs in all; every try is kept.
+  (steps, seconds) (`reaimed_steps`), up to `EQUAL_TIME_TRIES` runs in all; every try is kept.
 * All are scored on the same non-overlapping 64-token windows of the Shakespeare validation
   split (`zoo.data.pipeline.eval_windows`; 64 is the peer's context), in bits per byte:
   summed NLL / ln 2 / the bytes those windows cover.
@@ -110,22 +110,42 @@ def equal_time_steps(steps, seconds, peer_seconds, share=EQUAL_TIME_SHARE, pace=
     return max(1, min(steps, n))
 
 
-def secant_steps(a, b, target):
-    """Steps that take `target` seconds on the line through two measured runs (steps, seconds),
-    at least 1 and fewer than the shorter run's steps (it was over the target).
+def pace_through(a, b):
+    """(fixed seconds, seconds per step) of the line through two measured runs, or None when
+    the longer run was not the slower (no usable slope).
 
     Args:
         a: (steps, seconds) of one run.
         b: (steps, seconds) of another run with other steps.
-        target: the seconds to fit into.
 
-    >>> secant_steps((2000, 100.0), (1400, 72.0), 66.0)
-    1271
+    >>> pace_through((2000, 100.0), (1000, 60.0))
+    (20.0, 0.04)
     """
     (s1, t1), (s2, t2) = sorted([a, b])
-    per_step = (t2 - t1) / (s2 - s1) if s2 != s1 else t1 / s1
-    n = int(s1 - (t1 - target) / per_step) if per_step > 0 else s1 - 1
-    return max(1, min(s1 - 1, n))
+    if s2 == s1 or t2 <= t1:
+        return None
+    per_step = (t2 - t1) / (s2 - s1)
+    return t1 - s1 * per_step, per_step
+
+
+def reaimed_steps(a, b, peer_seconds, share=EQUAL_TIME_SHARE):
+    """The steps to try after a cut `b` that went over the peer's time: aimed along the line
+    through both measured runs (`pace_through`), fewer than the shorter run's steps, at least 1.
+
+    Args:
+        a: (steps, seconds) of one measured run.
+        b: (steps, seconds) of the run that was over the peer's time.
+        peer_seconds: the peer's training seconds.
+        share: the share of the peer's time to aim at.
+
+    >>> reaimed_steps((2000, 100.0), (1400, 72.0), 70.0)
+    1282
+    """
+    shorter = min(a, b)
+    pace = pace_through(a, b)
+    if pace is None:
+        return max(1, shorter[0] - 1)
+    return equal_time_steps(max(1, shorter[0] - 1), shorter[1], peer_seconds, share, pace=pace)
 
 
 def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=12, max_windows=None,
@@ -203,7 +223,7 @@ def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=1
                 tries.append({"steps": eq["steps"], "train_seconds": eq["train_seconds"], "bpb": eq["bpb"]})
                 if eq["train_seconds"] <= peer_seconds or len(tries) >= EQUAL_TIME_TRIES or cut == 1:
                     break
-                cut, last = secant_steps(last, (eq["steps"], eq["train_seconds"]), EQUAL_TIME_SHARE * peer_seconds), \
+                cut, last = reaimed_steps(last, (eq["steps"], eq["train_seconds"]), peer_seconds), \
                     (eq["steps"], eq["train_seconds"])
             report.update(zoo_equal_time=eq, equal_time_bpb_margin=torch_side["bpb"] - eq["bpb"],
                           equal_time_ratio=eq["train_seconds"] / peer_seconds, equal_time_tries=tries)

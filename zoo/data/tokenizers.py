@@ -351,6 +351,12 @@ def to_portable(config):
         config: a serialized Keras object (task.json, preprocessor.json or tokenizer.json).
     """
     portable = keras.saving.serialize_keras_object(portable_byte_tokenizer())
+    # keras-hub lists a tokenizer's special tokens from a set, in an order that changes from
+    # process to process; sorted, a preset's files come out byte for byte the same (the
+    # benchmark harness keys its cached results on them).
+    tokens = portable["config"].get("unsplittable_tokens")
+    if tokens:
+        portable = dict(portable, config=dict(portable["config"], unsplittable_tokens=sorted(tokens)))
     return _replace_tokenizers(config, lambda d: d.get("registered_name") == BYTE_TOKENIZER_REGISTERED_NAME,
                                lambda d: _with_config_file(portable, d))
 

@@ -347,19 +347,19 @@ def recipe_hash(recipe):
 BOOKKEEPING = ("train.log_every", "train.eval_every", "train.eval_batches", "train.final_eval_examples",
                "train.checkpoint_every", "train.keep_checkpoints")
 # How a step is executed, not what it computes: another strategy, XLA or a fused loss changes
-# the order of float sums, not the algorithm, so a run may continue under another one.
-EXECUTION = ("train.jit_compile", "train.fused_loss")
-EXECUTION_SECTIONS = ("runtime.",)
+# the order of float sums, not the algorithm, so a run may continue under another one. A key
+# ending in "." stands for its whole section.
+EXECUTION = ("train.jit_compile", "train.fused_loss", "runtime.")
 
 
 def _trains_alike(key):
-    return key in BOOKKEEPING or key in EXECUTION or key.startswith(EXECUTION_SECTIONS)
+    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in BOOKKEEPING + EXECUTION)
 
 
 def training_differences(old, new):
     """The keys on which two resolved recipes would train different weights.
 
-    Bookkeeping keys (BOOKKEEPING) and execution keys (EXECUTION, the `runtime` section) are
+    Bookkeeping keys (BOOKKEEPING) and execution keys (EXECUTION, with the `runtime` section) are
     ignored; a key that one recipe lacks (a default added to the schema since the other was
     written) compares as that default, so resolve both with `load_recipe` first.
 

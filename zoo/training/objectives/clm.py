@@ -106,7 +106,6 @@ class CausalLM(Objective):
         return {"val_loss": total / count, "val_bpb": total / LN2 / covered}
 
     def preset_info(self, result, run_dir):
-        train = self.train_cfg
         return {"result": {k: result[k] for k in ("val_loss", "val_bpb", "train_seconds", "step") if k in result},
                 "training_tokens": recipe_tokens(self.recipe),
                 "curve": self._curve(run_dir)}
