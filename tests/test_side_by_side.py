@@ -59,6 +59,40 @@ def test_side_by_side_presets_are_the_same_bit_for_bit_on_a_rerun(tmp_path, smal
         assert all(np.array_equal(arrays[k], again[k]) for k in arrays), m
 
 
+def _worker_threading():
+    import tensorflow as tf
+
+    return (tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads())
+
+
+def test_a_worker_runs_one_inter_op_thread_so_its_steps_repeat_bit_for_bit():
+    # With more inter-op threads, gpt-nano-genre's fine-tuning without XLA came out different in
+    # every run (zoo.training.workers._start_worker); one inter-op thread made it repeat.
+    from zoo.training.workers import worker_pool, worker_threads
+
+    with worker_pool(2, "a worker died") as pool:
+        assert pool.submit(_worker_threading).result() == (worker_threads(2), 1)
+
+
+def test_auto_xla_counts_the_threads_tf_num_intraop_threads_sets():
+    import os
+    import subprocess
+    import sys
+
+    def threads_and_xla(variable):
+        code = ("from zoo.training.strategies import intra_op_threads, resolve_jit_compile;"
+                "print(intra_op_threads(), resolve_jit_compile('auto'))")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "TF_NUM_INTRAOP_THREADS": variable}).stdout.split()
+
+    # TensorFlow honours the variable, tf.config.threading does not report it: one more thread
+    # than the cores tells "read the variable" from "counted the cores".
+    more = len(os.sched_getaffinity(0)) + 1
+    assert threads_and_xla(str(more)) == [str(more), "True"]
+    assert threads_and_xla("1") == ["1", "False"]
+
+
 @pytest.mark.parametrize("value", ["0", "two"])
 def test_bad_worker_count_is_one_clear_error(value, monkeypatch, tmp_path, small_corpus):
     from zoo.errors import ZooError

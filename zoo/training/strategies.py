@@ -129,9 +129,13 @@ def cpu_supports_bf16():
 
 
 def intra_op_threads():
-    """The intra-op threads this process's TensorFlow runs with: the value set (side-by-side
-    workers set 1), or every usable core when unset."""
-    return tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+    """The intra-op threads this process's TensorFlow runs with: the value set through
+    `tf.config.threading` (side-by-side workers set 1), else `TF_NUM_INTRAOP_THREADS` (which
+    TensorFlow honours but `tf.config.threading` does not report), else every usable core."""
+    cores = len(os.sched_getaffinity(0))
+    env = os.environ.get("TF_NUM_INTRAOP_THREADS", "").strip()
+    from_env = int(env) if env.isdigit() and int(env) > 0 else 0
+    return tf.config.threading.get_intra_op_parallelism_threads() or from_env or cores
 
 
 def resolve_jit_compile(jit_compile):
