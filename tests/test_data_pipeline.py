@@ -117,3 +117,17 @@ def test_sequence_warmup_under_per_replica_batches_cuts_the_same_global_steps():
     shapes = [x.shape for x, _ in train_dataset(ids, 8, 4, 0, 0, 4, per_replica_batch=2, short_length=2,
                                                 short_steps=1)]
     assert shapes == [(8, 2)] * 2 + [(2, 8)] * 6   # step 0 = the first two per-replica batches
+
+
+@pytest.mark.parametrize("recipe", ["gpt-nano", "bert-nano"])  # the causal-LM pipeline; the base class's
+def test_training_batches_come_without_autotuning_so_a_run_does_not_wait_at_its_end(recipe, tmp_path):
+    # With tf.data's autotuning on, two runs side by side waited 5-58 s after their last step for
+    # the end of their input (zoo.data.pipeline.without_autotune); a timed test would take a minute.
+    from zoo.training.recipe import load_recipe
+    from zoo.training.trainer import Trainer
+
+    trainer = Trainer(load_recipe(recipe, ["train.steps=2", "train.warmup_steps=1"]), tmp_path)
+    trainer._build()
+    ds = trainer.objective.dataset(trainer.strategy, 0, 2)
+    assert ds.options().autotune.enabled is False
+    assert len(list(ds)) == 2

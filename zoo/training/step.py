@@ -8,9 +8,18 @@ they hold different numbers of masked tokens. Gradients are summed across replic
 clipped by their global norm, then applied. On the default strategy the whole step can be
 XLA-compiled (`jit=True`).
 
-Example:
+Example (gpt-nano untrained, one step on random bytes):
+>>> import keras, tensorflow as tf
+>>> from zoo.hub import build
+>>> from zoo.training.step import make_lm_train_step
+>>> model = build("gpt-nano")
+>>> optimizer = keras.optimizers.AdamW(1e-3)
+>>> optimizer.build(model.trainable_variables)
 >>> step = make_lm_train_step(model, optimizer, tf.distribute.get_strategy(), clipnorm=1.0)
->>> loss, grad_norm = step(x, y)                 # x, y: [B, T] token ids
+>>> x = tf.random.uniform([2, 17], maxval=256, dtype=tf.int32)   # [B, T + 1] token ids
+>>> loss, grad_norm = step(x[:, :-1], x[:, 1:])
+>>> bool(loss > 0)
+True
 """
 import tensorflow as tf
 

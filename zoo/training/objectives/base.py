@@ -19,6 +19,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.pipeline import without_autotune
+
 EVAL_SEED = 20240601  # fixed: evaluation batches are the same for every run
 
 # Variable-name parts that are not weight-decayed (norms, biases, embeddings).
@@ -168,7 +170,7 @@ class Objective:
                     for r in range(first, first + local):  # replicas take elements in turn
                         yield {k: v[r * per: (r + 1) * per] for k, v in b.items()}
 
-            return tf.data.Dataset.from_generator(gen, output_signature=signature).prefetch(2)
+            return without_autotune(tf.data.Dataset.from_generator(gen, output_signature=signature).prefetch(2))
 
         return strategy.distribute_datasets_from_function(dataset_fn)
 
