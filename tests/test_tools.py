@@ -149,3 +149,27 @@ def test_side_by_side_probe_output_under_a_file_is_one_line_and_exit_2(tmp_path,
     assert side_by_side_probe.main(["--out", str(tmp_path / "file" / "probe.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--settings", "keras_hub_fit_bf61"], "did you mean 'keras_hub_fit_bf16'"),
+    (["--per-execution", "0,4"], "--per-execution"),
+    (["--per-execution", "4", "--steps", "6"], "multiple"),
+])
+def test_fit_steps_per_execution_bad_input_is_one_line_and_exit_2(args, says, tmp_path, capsys):
+    import fit_steps_per_execution
+
+    out = tmp_path / "probe.json"
+    assert fit_steps_per_execution.main(["--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1 and says.lower() in err.lower(), err
+    assert not out.exists()
+
+
+def test_fit_steps_per_execution_output_under_a_file_is_one_line_and_exit_2(tmp_path, capsys):
+    import fit_steps_per_execution
+
+    (tmp_path / "file").write_text("x")
+    assert fit_steps_per_execution.main(["--out", str(tmp_path / "file" / "probe.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1 and "is a file" in err
