@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-from out_path import unwritable_reason
+from out_path import checked_out
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -135,11 +135,9 @@ def main(argv=None):
         print(f"error: unknown keras-hub setting {name!r}.{did_you_mean(name, KERAS_HUB)} "
               f"Choose from: {', '.join(KERAS_HUB)}.", file=sys.stderr)
         return 2
-    out = pathlib.Path(args.out) if args.out else None
-    reason = unwritable_reason(out)
-    if reason:
-        print(f"error: {reason}", file=sys.stderr)
-        return 2
+    out, refused = checked_out(args.out)  # before minutes of measuring, creating nothing
+    if refused:
+        return refused
 
     from benchmarks.provenance import cpu_info, git_state, package_versions
 

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from out_path import unwritable_reason
+from out_path import checked_out
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # (tokens, in, out): qkv, attention output, MLP up, MLP down, tied LM head; a large square for scale.
@@ -196,11 +196,9 @@ def main(argv=None):
     if args.worker:
         pathlib.Path(args.worker_out).write_text(json.dumps(WORKERS[args.worker](**json.loads(args.worker_kwargs))))
         return 0
-    out = pathlib.Path(args.out) if args.out else None
-    reason = unwritable_reason(out)  # before minutes of measuring, creating nothing
-    if reason:
-        print(f"error: {reason}", file=sys.stderr)
-        return 2
+    out, refused = checked_out(args.out)  # before minutes of measuring, creating nothing
+    if refused:
+        return refused
     sys.path.insert(0, str(REPO))
     from benchmarks.peers.compare import torch_missing
 

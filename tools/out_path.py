@@ -4,7 +4,11 @@ Example:
 >>> import pathlib, tempfile
 >>> unwritable_reason(pathlib.Path(tempfile.gettempdir()) / "new-dir" / "record.json") is None
 True
+>>> checked_out(None)
+(None, None)
 """
+import pathlib
+import sys
 
 
 def unwritable_reason(out):
@@ -20,3 +24,18 @@ def unwritable_reason(out):
     if existing is not None and not existing.is_dir():
         return f"cannot write {out}: {existing} is a file, not a directory; choose another --out"
     return None
+
+
+def checked_out(text):
+    """--out as a path, checked before minutes of measuring: (path or None, None), or (None, 2) after
+    one error line on stderr when it cannot be written (the exit status a script's main returns).
+
+    Args:
+        text: the --out argument, or None when it was not given.
+    """
+    out = pathlib.Path(text) if text else None
+    reason = unwritable_reason(out)
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return None, 2
+    return out, None

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from out_path import unwritable_reason
+from out_path import checked_out
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # per objective: the scores a run's final line holds, the one that chooses, and whether higher is better
@@ -175,11 +175,9 @@ def main(argv=None):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = pathlib.Path(args.out) if args.out else None
-    reason = unwritable_reason(out)
-    if reason:
-        print(f"error: {reason}", file=sys.stderr)
-        return 2
+    out, refused = checked_out(args.out)  # before minutes of measuring, creating nothing
+    if refused:
+        return refused
     sys.path.insert(0, str(REPO))
     from benchmarks.provenance import cpu_info, git_state
 
