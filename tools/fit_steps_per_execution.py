@@ -21,11 +21,10 @@ import argparse
 import json
 import pathlib
 import statistics
-import subprocess
 import sys
-import tempfile
 
 from out_path import checked_out
+from worker_process import run_worker
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -75,12 +74,9 @@ def measure(setting, per_execution, steps, rounds, seed=0):
 
 
 def _in_fresh_process(setting, per_execution, steps, rounds):
-    with tempfile.TemporaryDirectory() as d:
-        out = pathlib.Path(d) / "result.json"
-        cmd = [sys.executable, __file__, "--worker", setting, "--per-execution", ",".join(map(str, per_execution)),
-               "--steps", str(steps), "--rounds", str(rounds), "--worker-out", str(out)]
-        subprocess.run(cmd, check=True, cwd=REPO)
-        return {int(k): v for k, v in json.loads(out.read_text()).items()}
+    result = run_worker(__file__, ["--worker", setting, "--per-execution", ",".join(map(str, per_execution)),
+                                   "--steps", str(steps), "--rounds", str(rounds)])
+    return {int(k): v for k, v in result.items()}
 
 
 def _parse_ks(text):

@@ -27,12 +27,12 @@ import argparse
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import time
 
 from out_path import checked_out
+from worker_process import run_worker
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # (tokens, in, out): qkv, attention output, MLP up, MLP down, tied LM head; a large square for scale.
@@ -133,13 +133,8 @@ WORKERS = {"gemm": _gemm_worker, "zoo_step": _zoo_step_worker, "torch_step": _to
 
 def _in_fresh_process(kind, env=None, **kwargs):
     """Run one worker in a new Python process (so no thread pool or XLA cache is shared)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = pathlib.Path(tmp) / "out.json"
-        cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", kind, "--worker-out", str(out),
-               "--worker-kwargs", json.dumps(kwargs)]
-        environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO), **(env or {})}
-        subprocess.run(cmd, check=True, env=environment, cwd=str(REPO), stdout=subprocess.DEVNULL)
-        return json.loads(out.read_text())
+    return run_worker(__file__, ["--worker", kind, "--worker-kwargs", json.dumps(kwargs)],
+                      env={"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO), **(env or {})}, quiet=True)
 
 
 def _step_times(kind, batch, context, short, long, env=None, overrides=()):
