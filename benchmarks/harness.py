@@ -252,6 +252,13 @@ def default_models():
     return [s.name for s in list_models() if s.default_recipe]
 
 
+def scored_by_default(suite, entry):
+    """Whether a run that names no models scores `entry` on `suite`: every suite that applies,
+    unless its spec names its `default_suites` (a long-trained model is for the lm suite only)."""
+    named = entry.spec.default_suites if entry.spec is not None else None
+    return named is None or suite.name in named
+
+
 def resolve_suites(names):
     load_suites()
     if names == ["all"]:
@@ -299,12 +306,14 @@ def _run_standalone(suite, out, quick, force, seed, family, keep_stale=False):
     return written
 
 
-def _train_missing(suites, entries):
+def _train_missing(suites, entries, named):
     """Train the missing presets that the per-model suites will score, side by side when there
-    are several (zoo.training.side_by_side); one is trained in this process when scored."""
+    are several (zoo.training.side_by_side); one is trained in this process when scored.
+    `named`: the models were named (--models), so every suite that applies scores them."""
     missing = [e for e in entries
                if e.spec is not None and e.spec.default_recipe and not (e.preset / "task.json").is_file()
-               and any(not s.standalone and s.applies_to(e) for s in suites)]
+               and any(not s.standalone and s.applies_to(e) and (named or scored_by_default(s, e))
+                       for s in suites)]
     if len(missing) > 1:
         from zoo.training.side_by_side import train_side_by_side
 
@@ -333,7 +342,7 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
         get_family(family)
     suites = resolve_suites(suite_names)
     entries = resolve_models(model_refs)  # validate every name before any work
-    _train_missing(suites, entries)
+    _train_missing(suites, entries, named=bool(model_refs))
     written = []
     for suite in suites:
         if suite.standalone:
@@ -341,6 +350,8 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             continue
         code = suite_code(suite)
         for entry in entries:
+            if not model_refs and not scored_by_default(suite, entry):
+                continue
             path = result_path(out, suite.name, entry.key)
             if not suite.applies_to(entry):
                 reason = suite.skip_reason(entry)

@@ -78,7 +78,7 @@ def test_lm_suite_ngram_baseline_is_chosen_on_validation_and_shown_beside_the_de
     [suite] = resolve_suites(["lm"])
     config = dict(suite.baseline_config(quick=True), train=(small_corpus, "train"), max_bytes=None,
                   evals=[(small_corpus, "validation"), (small_corpus, "test")], orders=[1, 2, 3], kappas=[10.0, 40.0],
-                  decoder_tokens={"good": 2000, "bad": 500})
+                  decoder_tokens={"good": 2000, "bad": 500, "many passes": 10**9})
     m = suite.run_baseline(config, seed=0, out=None)
     grid = m["grid_validation_bpb"]
     assert set(grid) == {f"{o}/{k:g}" for o in (1, 2, 3) for k in (10, 40)}
@@ -91,7 +91,8 @@ def test_lm_suite_ngram_baseline_is_chosen_on_validation_and_shown_beside_the_de
             {"model": "good", "metrics": {key: {"value": 0.5}}}, {"model": "bad", "metrics": {key: {"value": 9.0}}}]
     page = "\n".join(suite.render_extra(rows))
     assert f"byte {m['order']}-gram, κ = {m['kappa']:g}" in page and ": 1 of 2 (good)." in page
-    # Like for like: counted on each decoder's own budget, fewer tokens score worse.
+    # Like for like: counted on each decoder's own budget, fewer tokens score worse; a budget past
+    # the split has the whole-split n-gram as its match, no row of its own.
     assert set(m["same_tokens"]) == {"500", "2000"}
     assert m["same_tokens"]["500"][key]["value"] > m[key]["value"]
     assert f"| 500 | bad | " in page and f"their own token budget ({key}): 1 of 2 (good)." in page

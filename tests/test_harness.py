@@ -120,3 +120,25 @@ def test_suite_that_does_not_apply_is_skipped(presets, tmp_path, capsys):
     assert "metrics" not in record and "covers tasks masked_lm" in record["skipped"]
     page = (tmp_path / "README.md").read_text()
     assert "Not applicable (this suite covers tasks masked_lm): `preset-m0` (gpt, causal_lm)." in page
+
+
+def test_long_trained_model_is_trained_and_scored_by_default_only_for_its_suites(tmp_path, monkeypatch):
+    """llama-nano-long (default_suites: lm) is in the lm suite's default set and never trained or
+    scored by a default generation run (the main job); named with --models, any suite scores it."""
+    import zoo.training.side_by_side as side_by_side
+    from benchmarks import harness
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path))  # no trained presets: every default model is missing
+    asked = []
+    monkeypatch.setattr(side_by_side, "train_side_by_side", asked.append)
+    lm, generation = harness.resolve_suites(["lm", "generation"])
+    long_trained, nano = harness.resolve_models(["llama-nano-long", "llama-nano"])
+    assert harness.scored_by_default(lm, long_trained) and not harness.scored_by_default(generation, long_trained)
+    assert harness.scored_by_default(generation, nano)
+    everything = harness.resolve_models(None)
+    harness._train_missing([generation], everything, named=False)
+    harness._train_missing([lm], everything, named=False)
+    harness._train_missing([generation], [long_trained, nano], named=True)
+    assert "llama-nano" in asked[0] and "llama-nano-long" not in asked[0]
+    assert "llama-nano-long" in asked[1]
+    assert asked[2] == ["llama-nano-long", "llama-nano"]

@@ -40,6 +40,10 @@ class ModelSpec:
     flops: Optional[Callable] = None
     # Fine-tuned models: the registered model whose trained backbone they start from.
     base: Optional[str] = None
+    # The suites that score it when no models are named (None: every suite that applies).
+    # A long-trained model names only the suites it is for, so that the main job (the
+    # generation suite) never waits for its training.
+    default_suites: Optional[tuple] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -101,11 +101,12 @@ class LMSuite(Suite):
                       baseline_label=f"byte {result['order']}-gram baseline (no neural model), κ = {result['kappa']:g}")
         # Like for like: the first N tokens of the same training split, N a decoder's budget
         # (the decoders read windows spread over the whole split, a wider sample than a prefix).
+        # A budget of the whole split or more (several passes) has the n-gram above as its match.
         in_domain = {key: windows[key] for key in windows if key[0] == config["train"][0]}
         result["same_tokens"] = {
             str(n): {k: v for k, v in _ngram_scores(train_ids[:n], in_domain, config, seed,
                                                     tokenizer.vocabulary_size()).items() if k != "grid_validation_bpb"}
-            for n in sorted(set(config["decoder_tokens"].values()))}
+            for n in sorted(set(config["decoder_tokens"].values())) if n < len(train_ids)}
         return result
 
     def standalone_config(self, quick):
