@@ -252,11 +252,20 @@ def default_models():
     return [s.name for s in list_models() if s.default_recipe]
 
 
-def scored_by_default(suite, entry):
-    """Whether a run that names no models scores `entry` on `suite`: every suite that applies,
-    unless its spec names its `default_suites` (a long-trained model is for the lm suite only)."""
-    named = entry.spec.default_suites if entry.spec is not None else None
-    return named is None or suite.name in named
+def scores(suite, entry, named=False):
+    """Whether a run scores `entry` on `suite` (when the suite applies to it): a model the run
+    names (--models) on every suite; otherwise on every suite unless its spec names its
+    `default_suites` (a long-trained model is for the lm suite only).
+
+    Args:
+        suite: a registered suite.
+        entry: a resolved model entry.
+        named: the run named its models.
+    """
+    if named:
+        return True
+    default_suites = entry.spec.default_suites if entry.spec is not None else None
+    return default_suites is None or suite.name in default_suites
 
 
 def resolve_suites(names):
@@ -312,7 +321,7 @@ def _train_missing(suites, entries, named):
     `named`: the models were named (--models), so every suite that applies scores them."""
     missing = [e for e in entries
                if e.spec is not None and e.spec.default_recipe and not (e.preset / "task.json").is_file()
-               and any(not s.standalone and s.applies_to(e) and (named or scored_by_default(s, e))
+               and any(not s.standalone and s.applies_to(e) and scores(s, e, named)
                        for s in suites)]
     if len(missing) > 1:
         from zoo.training.side_by_side import train_side_by_side
@@ -350,7 +359,7 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
             continue
         code = suite_code(suite)
         for entry in entries:
-            if not model_refs and not scored_by_default(suite, entry):
+            if not scores(suite, entry, named=bool(model_refs)):
                 continue
             path = result_path(out, suite.name, entry.key)
             if not suite.applies_to(entry):

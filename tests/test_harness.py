@@ -123,8 +123,9 @@ def test_suite_that_does_not_apply_is_skipped(presets, tmp_path, capsys):
 
 
 def test_long_trained_model_is_trained_and_scored_by_default_only_for_its_suites(tmp_path, monkeypatch):
-    """llama-nano-long (default_suites: lm) is in the lm suite's default set and never trained or
-    scored by a default generation run (the main job); named with --models, any suite scores it."""
+    """llama-nano-long and gpt-nano-long (default_suites: lm) are in the lm suite's default set and
+    never trained or scored by a default generation run (the main job); named with --models, any
+    suite scores them."""
     import zoo.training.side_by_side as side_by_side
     from benchmarks import harness
 
@@ -133,12 +134,13 @@ def test_long_trained_model_is_trained_and_scored_by_default_only_for_its_suites
     monkeypatch.setattr(side_by_side, "train_side_by_side", asked.append)
     lm, generation = harness.resolve_suites(["lm", "generation"])
     long_trained, nano = harness.resolve_models(["llama-nano-long", "llama-nano"])
-    assert harness.scored_by_default(lm, long_trained) and not harness.scored_by_default(generation, long_trained)
-    assert harness.scored_by_default(generation, nano)
+    assert harness.scores(lm, long_trained) and not harness.scores(generation, long_trained)
+    assert harness.scores(generation, nano) and harness.scores(generation, long_trained, named=True)
     everything = harness.resolve_models(None)
     harness._train_missing([generation], everything, named=False)
     harness._train_missing([lm], everything, named=False)
     harness._train_missing([generation], [long_trained, nano], named=True)
-    assert "llama-nano" in asked[0] and "llama-nano-long" not in asked[0]
-    assert "llama-nano-long" in asked[1]
+    assert "llama-nano" in asked[0] and "gpt-nano" in asked[0]
+    assert "llama-nano-long" not in asked[0] and "gpt-nano-long" not in asked[0]
+    assert "llama-nano-long" in asked[1] and "gpt-nano-long" in asked[1]
     assert asked[2] == ["llama-nano-long", "llama-nano"]

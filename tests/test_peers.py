@@ -80,7 +80,11 @@ def test_a_cut_over_the_peers_time_is_aimed_again_through_both_runs():
     again = reaimed_steps((2000, seconds(2000)), (first, seconds(first)), peer)
     assert seconds(again) <= EQUAL_TIME_SHARE * peer < seconds(again + 2) and again < first  # +2: float rounding
     assert reaimed_steps((100, 50.0), (60, 40.0), 1.0) == 1  # never below one step
-    assert reaimed_steps((100, 50.0), (60, 60.0), 30.0) == 59  # no usable slope: one step shorter
+    # No usable slope (the cut took as long as the longer run, or a few tenths of a second less:
+    # noise): cut in proportion to the shorter run's own pace, not one step at a time.
+    assert reaimed_steps((100, 50.0), (60, 60.0), 30.0) == int(59 * EQUAL_TIME_SHARE * 30.0 / 60.0)
+    noisy = reaimed_steps((2000, 65.0), (1853, 65.2), 64.0)
+    assert noisy == int(1852 * EQUAL_TIME_SHARE * 64.0 / 65.2) and 65.2 * noisy / 1853 <= EQUAL_TIME_SHARE * 64.0
 
 
 def test_the_lm_suite_renders_the_equal_time_row_and_verdict():

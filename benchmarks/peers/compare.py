@@ -129,8 +129,13 @@ def pace_through(a, b):
 
 
 def reaimed_steps(a, b, peer_seconds, share=EQUAL_TIME_SHARE):
-    """The steps to try after a cut `b` that went over the peer's time: aimed along the line
-    through both measured runs (`pace_through`), fewer than the shorter run's steps, at least 1.
+    """The steps to try after a cut `b` that went over the peer's time, fewer than the shorter
+    run's steps and at least 1.
+
+    Aimed along the line through both measured runs (`pace_through`) when its slope is a
+    plausible step time: at least half the shorter run's mean seconds per step. Otherwise (the
+    cut was no faster than the longer run, or only by noise, which would aim anywhere from one
+    step fewer to one step in all) the shorter run is cut in proportion to its own pace.
 
     Args:
         a: (steps, seconds) of one measured run.
@@ -140,12 +145,15 @@ def reaimed_steps(a, b, peer_seconds, share=EQUAL_TIME_SHARE):
 
     >>> reaimed_steps((2000, 100.0), (1400, 72.0), 70.0)
     1282
+    >>> reaimed_steps((2000, 65.0), (1853, 65.2), 64.0)  # no slope: in proportion
+    1727
     """
     shorter = min(a, b)
+    fewer = max(1, shorter[0] - 1)
     pace = pace_through(a, b)
-    if pace is None:
-        return max(1, shorter[0] - 1)
-    return equal_time_steps(max(1, shorter[0] - 1), shorter[1], peer_seconds, share, pace=pace)
+    if pace is None or pace[1] < 0.5 * shorter[1] / shorter[0]:
+        return equal_time_steps(fewer, shorter[1], peer_seconds, share)
+    return equal_time_steps(fewer, shorter[1], peer_seconds, share, pace=pace)
 
 
 def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=12, max_windows=None,
