@@ -344,6 +344,8 @@ def run_suites(suite_names, model_refs=None, quick=False, force=False, seed=0, o
         keep_stale: keep cached results made by other code (the leaderboard marks them stale).
     """
 
+    if out:
+        atomic.check_writable_dir(out, "--out")
     out = pathlib.Path(out) if out else DEFAULT_OUT
     if family is not None:
         from zoo.registry import get_family

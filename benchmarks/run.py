@@ -59,6 +59,9 @@ def main(argv=None):
         print("\ninterrupted: finished results are saved; rerun the same command to resume",
               file=sys.stderr)
         return 130
+    except OSError as e:  # a full disk, a directory made read-only mid-run: the environment, not a bug
+        print(f"error: {e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "), file=sys.stderr)
+        return 2
     for p in paths:
         print(f"wrote {p}")
     return 0

@@ -43,3 +43,23 @@ def test_bench_unknown_suite_and_model():
     r = subprocess.run([sys.executable, "benchmarks/run.py", "--suite", "lm", "--models", "gpt-nanoo"],
                        capture_output=True, text=True, cwd=REPO_ROOT)
     assert r.returncode == 2 and "Did you mean 'gpt-nano'" in r.stderr
+
+
+def test_bench_output_under_a_file_is_refused_before_any_work(tmp_path):
+    """The check comes before training or scoring: nothing runs, nothing is written."""
+    (tmp_path / "afile").write_text("x")
+    for command in ([sys.executable, "benchmarks/run.py"], [sys.executable, "-m", "zoo.cli", "bench"]):
+        r = subprocess.run([*command, "--suite", "lm", "--out", str(tmp_path / "afile" / "board")],
+                           capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.splitlines() == [f"error: --out '{tmp_path / 'afile' / 'board'}': '{tmp_path / 'afile'}' "
+                                          "is a file, not a directory; choose another --out"]
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_a_binary_recipe_is_one_line(tmp_path):
+    (tmp_path / "r.yaml").write_bytes(b"\x00\xffmodel")
+    r = run("train", str(tmp_path / "r.yaml"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.splitlines() == [f"error: {tmp_path / 'r.yaml'}: not a UTF-8 text file (byte 1 is 0xff); "
+                                     "a recipe is YAML text, e.g. recipes/gpt-nano.yaml"]

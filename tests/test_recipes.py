@@ -191,3 +191,40 @@ def test_ema_momentum_puts_the_weights_average_in_the_preset(tmp_path, small_cor
     assert any(not np.allclose(w_slow[k], w_last[k], atol=1e-6) for k in w_last)
     assert tracking["val_bpb"] == pytest.approx(last["val_bpb"], abs=1e-4)
     assert slow["val_bpb"] != pytest.approx(last["val_bpb"], abs=1e-4)
+
+
+def test_a_recipe_that_extends_another_states_only_what_differs(tmp_path):
+    """`extends` takes another recipe (by name, or by a path relative to the file) and its
+    keys over it: gpt-nano-long is gpt-nano's recipe but for the schedule's length."""
+    base, long = load_recipe("gpt-nano"), load_recipe("gpt-nano-long")
+    assert (long["model"], long["train"]["steps"], long["train"]["warmup_steps"]) == ("gpt-nano-long", 12000, 600)
+    differing = {k for k in base["train"] if base["train"][k] != long["train"][k]}
+    assert differing == {"steps", "warmup_steps", "checkpoint_every"} and base["data"] == long["data"]
+    (tmp_path / "mine.yaml").write_text("extends: gpt-nano\ntrain: {steps: 300}\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "more.yaml").write_text("extends: ../mine.yaml\ntrain: {learning_rate: 1.0e-3}\n")
+    more = load_recipe(str(tmp_path / "sub" / "more.yaml"))
+    assert (more["model"], more["train"]["steps"], more["train"]["learning_rate"]) == ("gpt-nano", 300, 1e-3)
+    assert more["data"] == base["data"]
+
+
+@pytest.mark.parametrize("files,match", [
+    ({"r.yaml": "extends: r.yaml\ntrain: {steps: 3}\n"}, r"loops back .*r\.yaml"),
+    ({"r.yaml": "extends: q.yaml\n", "q.yaml": "extends: r.yaml\n"}, "loops back"),
+    ({"r.yaml": "extends: gpt-nanoo\n"}, "unknown recipe 'gpt-nanoo'. Did you mean 'gpt-nano'"),
+    ({"r.yaml": "extends: [gpt-nano]\n"}, "'extends' must name a recipe"),
+    ({"r.yaml": "extends: gpt-nano\ntrain: {stepz: 3}\n"}, r"r\.yaml: unknown key 'train.stepz'"),
+])
+def test_bad_extends_is_one_clear_error(tmp_path, files, match):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ZooError, match=match) as e:
+        load_recipe(str(tmp_path / "r.yaml"))
+    assert "\n" not in str(e.value)
+
+
+def test_a_binary_recipe_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"\xff\xfe\x00model: gpt-nano")
+    with pytest.raises(ZooError, match=r"r\.yaml: not a UTF-8 text file \(byte 0 is 0xff\)"):
+        load_recipe(str(path))

@@ -27,6 +27,8 @@ def test_gpt_small_has_gpt2_shape():
     d = zoo.describe("gpt-small")
     assert (d["config"]["num_layers"], d["config"]["hidden_dim"], d["config"]["num_heads"]) == (12, 768, 12)
     assert d["training_flops_per_token"] == 3 * d["forward_flops_per_token"]
+    assert d["default_suites"] is None  # every suite that applies
+    assert zoo.describe("gpt-nano-long")["default_suites"] == ["lm"]
 
 
 @pytest.mark.parametrize("name", [s.name for s in list_models() if s.task == "causal_lm"])

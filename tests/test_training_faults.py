@@ -219,3 +219,22 @@ def test_checkpoints_of_another_recipe_are_not_resumed(tmp_path, small_corpus, c
     resumed = train_recipe("gpt-nano", cfg + ["train.steps=8", "train.log_every=2", "train.fused_loss=true",
                                               "runtime.strategy=mirrored"])
     assert "resumed from" in capfd.readouterr().err and resumed["start_step"] == 8
+
+
+def test_a_run_resumed_at_its_end_reports_the_seconds_it_trained(tmp_path, small_corpus, monkeypatch):
+    """The loop's seconds go into the log at 3 decimals and the result at 2; a run resumed from
+    the log must round the same seconds the same way. A clock of 0.13919 s per reading makes six
+    steps 0.83514 s: counted unrounded that reported 0.84, and 0.83 once resumed from the log's 0.835."""
+    import itertools
+    import types
+
+    from zoo.training import trainer
+    from zoo.training.run import train_recipe
+
+    readings = itertools.count()
+    monkeypatch.setattr(trainer, "time", types.SimpleNamespace(perf_counter=lambda: next(readings) * 0.13919))
+    cfg = BASE + [f"data.corpus={small_corpus}"]
+    first = train_recipe("gpt-nano", cfg, out=tmp_path / "run", quiet=True)
+    resumed = train_recipe("gpt-nano", cfg, out=tmp_path / "run", resume=True, quiet=True)
+    assert resumed["start_step"] == resumed["step"] == 6  # nothing trained again
+    assert resumed["train_seconds"] == first["train_seconds"] == 0.83

@@ -6,8 +6,32 @@ see a half-written file and a failed write leaves the previous version intact.
 """
 import json
 import os
+import pathlib
 import shutil
 import tempfile
+
+from zoo.errors import ZooError
+
+
+def check_writable_dir(path, option):
+    """Refuse, before any work, a directory that cannot be created or written to: one under a
+    file, or in a directory this user cannot write.
+
+    Args:
+        path: the directory (it may not exist yet).
+        option: how the user gave it, for the message, e.g. "--out".
+
+    >>> check_writable_dir("/tmp/zoo-example-dir/sub", "--out")
+    """
+    wanted = pathlib.Path(path)
+    for existing in (wanted, *wanted.parents):
+        if not existing.exists():
+            continue
+        if not existing.is_dir():
+            raise ZooError(f"{option} '{path}': '{existing}' is a file, not a directory; choose another {option}")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ZooError(f"{option} '{path}': cannot write in '{existing}'; choose another {option}")
+        return
 
 
 def write_bytes(path, data):

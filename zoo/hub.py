@@ -140,8 +140,10 @@ def describe(name):
     Returns:
         A dict: name, family, task, description, parameters, non_embedding_parameters,
         vocabulary_size, max_sequence_length, forward_flops_per_token,
-        training_flops_per_token (3x forward), config, default_recipe, base and
-        trained_preset (its directory, or None when the model has no trained preset).
+        training_flops_per_token (3x forward), config, default_recipe, base,
+        default_suites (the benchmark suites that score it when no model is named; None:
+        every suite that applies) and trained_preset (its directory, or None when the model
+        has no trained preset).
     """
     from zoo.data.byte_vocab import VOCABULARY_SIZE as vocab
     from zoo.models.common import forward_flops_per_token
@@ -168,5 +170,6 @@ def describe(name):
         "config": dict(c),
         "default_recipe": spec.default_recipe,
         "base": spec.base,
+        "default_suites": list(spec.default_suites) if spec.default_suites else None,
         "trained_preset": str(paths.preset_dir(name)) if (paths.preset_dir(name) / "task.json").is_file() else None,
     }

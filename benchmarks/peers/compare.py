@@ -11,8 +11,9 @@ machine and scored on the same validation windows.
   as many as fit into `EQUAL_TIME_SHARE` of the peer's seconds at the first run's steady pace
   after paying its fixed seconds (compilation) once (`steady_pace`), so "ahead at equal wall
   time" is measured, not extrapolated from a curve cut mid-schedule. A cut run that still
-  took longer than the peer is cut again, aimed along the line through the two runs' measured
-  (steps, seconds) (`reaimed_steps`), up to `EQUAL_TIME_TRIES` runs in all; every try is kept.
+  took longer than the peer is cut again (`reaimed_steps`): aimed along the line through the
+  two runs' measured (steps, seconds) when its slope is a plausible step time, else in
+  proportion to the shorter run's own pace; up to `EQUAL_TIME_TRIES` runs in all, every try kept.
 * All are scored on the same non-overlapping 64-token windows of the Shakespeare validation
   split (`zoo.data.pipeline.eval_windows`; 64 is the peer's context), in bits per byte:
   summed NLL / ln 2 / the bytes those windows cover.
@@ -149,11 +150,10 @@ def reaimed_steps(a, b, peer_seconds, share=EQUAL_TIME_SHARE):
     1727
     """
     shorter = min(a, b)
-    fewer = max(1, shorter[0] - 1)
     pace = pace_through(a, b)
-    if pace is None or pace[1] < 0.5 * shorter[1] / shorter[0]:
-        return equal_time_steps(fewer, shorter[1], peer_seconds, share)
-    return equal_time_steps(fewer, shorter[1], peer_seconds, share, pace=pace)
+    if pace is not None and pace[1] < 0.5 * shorter[1] / shorter[0]:
+        pace = None  # no plausible slope
+    return max(1, min(shorter[0] - 1, equal_time_steps(*shorter, peer_seconds, share, pace=pace)))
 
 
 def compare_with_pytorch(recipe="gpt-nano", context=64, steps=2000, batch_size=12, max_windows=None,

@@ -1,8 +1,10 @@
 """Recipes: YAML training configurations, validated against one schema.
 
 A recipe has four sections: `model` (a registered name), `data`, `train`, `runtime`.
-Every leaf has a default here; a recipe file states what differs. Unknown keys, wrong
-types and impossible values raise a one-line `ZooError` naming the file and the key.
+Every leaf has a default here; a recipe file states what differs, from these defaults or,
+with `extends: <recipe>`, from another recipe (a name in recipes/ or a path relative to the
+file). Unknown keys, wrong types and impossible values raise a one-line `ZooError` naming
+the file and the key.
 
 Example:
 >>> from zoo.training.recipe import load_recipe
@@ -164,7 +166,13 @@ def resolve_recipe_path(recipe):
 
 
 def _read_yaml(path):
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ZooError(f"{path}: not a UTF-8 text file (byte {e.start} is 0x{e.object[e.start]:02x}); "
+                       "a recipe is YAML text, e.g. recipes/gpt-nano.yaml") from None
+    except OSError as e:
+        raise ZooError(f"{path}: cannot read the recipe ({e.strerror})") from None
     if "\t" in text:
         line = text[: text.index("\t")].count("\n") + 1
         raise ZooError(f"{path}:{line}: YAML does not allow tabs; indent with spaces")
@@ -177,6 +185,30 @@ def _read_yaml(path):
     if not isinstance(data, dict):
         raise ZooError(f"{path}: a recipe must be a mapping with keys model, data, train, runtime")
     return data
+
+
+def _merged(given, source, folder, chain):
+    """`given` over the recipe it extends (itself over the schema's defaults), unvalidated.
+
+    Args:
+        given: one recipe file's mapping (its `extends` key is taken out here).
+        source: its name in error messages.
+        folder: where a relative `extends` path starts.
+        chain: the resolved files read so far (a recipe that extends itself is refused).
+    """
+    given = dict(given)
+    base = given.pop("extends", None)
+    if base is None:
+        return _merge(SCHEMA, given, source)
+    if not isinstance(base, str):
+        raise ZooError(f"{source}: 'extends' must name a recipe, e.g. extends: gpt-nano, got {base!r}")
+    relative = folder / base
+    path = relative if base.endswith((".yaml", ".yml")) and relative.is_file() else resolve_recipe_path(base)
+    if path.resolve() in chain:
+        raise ZooError(f"{source}: 'extends: {base}' loops back to a recipe already read "
+                       f"({' -> '.join(p.name for p in chain)}); remove one of the extends")
+    defaults = _merged(_read_yaml(path), str(path), path.parent, chain + (path.resolve(),))
+    return _merge(defaults, given, source)
 
 
 def _merge(defaults, given, source, prefix=""):
@@ -321,11 +353,10 @@ def load_recipe(recipe, overrides=()):
         The resolved recipe dict (train.steps filled in from a token budget).
     """
     if isinstance(recipe, dict):
-        given, source = recipe, "<recipe>"
+        merged, source = _merged(dict(recipe), "<recipe>", pathlib.Path.cwd(), ()), "<recipe>"
     else:
         path = resolve_recipe_path(recipe)
-        given, source = _read_yaml(path), str(path)
-    merged = _merge(SCHEMA, given, source)
+        merged, source = _merged(_read_yaml(path), str(path), path.parent, (path.resolve(),)), str(path)
     for item in overrides:
         key, value = parse_override(item) if isinstance(item, str) else item
         _set(merged, key, value)

@@ -30,10 +30,13 @@ from zoo.training.workers import default_workers, recipe_cost, worker_pool, work
 
 
 def _train_one(name):
-    """In a worker: train recipes/<name>.yaml into its model's trained preset; its loop seconds."""
+    """In a worker: train recipes/<name>.yaml into its model's trained preset; its loop seconds
+    (of every run that trained it, an interrupted one it resumed included) and the step it
+    started from."""
     from zoo.training.run import train_recipe
 
-    return train_recipe(name, quiet=True)["train_seconds"]
+    result = train_recipe(name, quiet=True)
+    return result["train_seconds"], result["start_step"]
 
 
 def _missing_base(recipe):
@@ -123,8 +126,12 @@ def train_side_by_side(names, workers=None):
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
-                loop = future.result()
+                loop, start_step = future.result()
                 seconds[name] = round(time.time() - started[name], 1)
-                _log(f"{name}: trained ({seconds[name]:.0f} s, of which the training loop {loop:.0f} s)")
+                if start_step:
+                    _log(f"{name}: trained ({seconds[name]:.0f} s, resumed from step {start_step:,}; "
+                         f"its training loop {loop:.0f} s in all)")
+                else:
+                    _log(f"{name}: trained ({seconds[name]:.0f} s, of which the training loop {loop:.0f} s)")
     seconds["all"] = round(time.time() - start, 1)
     return seconds

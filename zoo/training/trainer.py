@@ -277,7 +277,9 @@ class Trainer:
                 window.append((loss, means))
                 if step % train["log_every"] == 0 or step == steps or self._stop_signal:
                     now = time.perf_counter()
-                    train_seconds += now - t_last
+                    # Held at the log's precision: a run resumed from its log goes on from exactly
+                    # the seconds an uninterrupted one holds here, so both report the same figure.
+                    train_seconds = round(train_seconds + now - t_last, 3)
                     avg = {"loss": sum(float(lv) for lv, _ in window) / len(window)}
                     for k in means:
                         if k != "loss":  # the loss itself is averaged above
@@ -285,7 +287,7 @@ class Trainer:
                     self._check_finite(avg["loss"], step)
                     rate = (step - last_step) * per_step / max(1e-9, now - t_last)
                     rec = {"step": step, **avg, "lr": float(self.schedule(step)), "grad_norm": float(norm),
-                           obj.unit: step * per_step, "elapsed": round(train_seconds, 3),
+                           obj.unit: step * per_step, "elapsed": train_seconds,
                            obj.rate_key: round(rate, 1)}
                     log.write(rec)
                     with writer.as_default(step=step):
