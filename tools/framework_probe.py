@@ -5,10 +5,15 @@ bits per byte in less time" with each side at its own recipe. This probe takes t
 recipes apart, so that a ratio measured on one machine can be explained:
 
 * `gemm`: GFLOP/s of the matmuls of gpt-nano's training step (1,024 tokens x width 128,
-  MLP 512, vocabulary 260), in TensorFlow graph mode (oneDNN), TensorFlow XLA and PyTorch;
+  MLP 512, vocabulary 260), in TensorFlow graph mode (oneDNN), TensorFlow XLA and PyTorch, and
+  with each library that logs its kernels capped at AVX2 (oneDNN for TensorFlow, oneMKL for
+  PyTorch): is it the AVX-512 kernels that make one side faster on this CPU?
+* `kernels`: which library ran each framework's float32 matmul at the step's QKV shape and the
+  instruction set it chose, read from the libraries' own logs (ONEDNN_VERBOSE, MKL_VERBOSE);
 * `step`: ms per training step of zoo's gpt-nano recipe and of the PyTorch baby GPT at the
   same batch and context; each at two step counts, so the slope is the steady-state step
-  and the intercept the start-up (XLA compilation for zoo);
+  and the intercept the start-up (XLA compilation for zoo); at the first shape also the baby
+  GPT with oneMKL capped at AVX2 (`torch_mkl_avx2`);
 * `recipes` (with --recipes): the lm suite's comparison itself, each side at its recipe;
 * `knobs` (with --knobs): zoo's step under the switches that might matter on one CPU and
   not on another (XLA off, op determinism off, oneDNN off or capped at AVX2, one intra-op
@@ -38,6 +43,11 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 # (tokens, in, out): qkv, attention output, MLP up, MLP down, tied LM head; a large square for scale.
 GEMM_SHAPES = ((1024, 128, 384), (1024, 128, 128), (1024, 128, 512), (1024, 512, 128), (1024, 128, 260),
                (2048, 2048, 2048))
+# The libraries' switches that cap their kernels at AVX2 (oneDNN: TensorFlow's graph-mode
+# matmuls; oneMKL: PyTorch's float32 matmuls). XLA's own dots have no such switch.
+AVX2_CAPS = {"tf-graph": {"ONEDNN_MAX_CPU_ISA": "AVX2"}, "torch": {"MKL_ENABLE_INSTRUCTIONS": "AVX2"}}
+# What makes each library log the kernels it runs (to stdout).
+KERNEL_LOGS = {"ONEDNN_VERBOSE": "1", "MKL_VERBOSE": "1"}
 KNOBS = (
     ("XLA off", {}, ["train.jit_compile=false"]),
     ("op determinism off", {}, ["runtime.deterministic=false"]),
@@ -128,7 +138,88 @@ def _torch_step_worker(steps, batch, context):
     return {"train_seconds": result["train_seconds"]}
 
 
-WORKERS = {"gemm": _gemm_worker, "zoo_step": _zoo_step_worker, "torch_step": _torch_step_worker}
+def _matmul_log(framework, shape=GEMM_SHAPES[0]):
+    """The lines the libraries logged (KERNEL_LOGS, set by the caller) while `framework` ran a
+    float32 matmul of `shape` (tokens, in, out) three times; fd 1 is sent to a file meanwhile,
+    since the libraries write there from C."""
+    import ctypes
+
+    m, k, n = shape
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(os.cpu_count())
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        run = lambda: a @ b  # noqa: E731
+    else:
+        import tensorflow as tf
+
+        a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
+        run = tf.function(lambda: tf.matmul(a, b), jit_compile=framework == "tf-xla")
+    sys.stdout.flush()
+    libc = ctypes.CDLL(None)
+    with tempfile.TemporaryFile("w+") as log:
+        saved = os.dup(1)
+        os.dup2(log.fileno(), 1)
+        try:
+            for _ in range(3):  # the first call also logs the library's start-up (its ISA)
+                run()
+            libc.fflush(None)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        log.seek(0)
+        return log.read().splitlines()
+
+
+def kernels_from_log(lines):
+    """What a library log says ran: [{"library", "kernel", "isa"}] per distinct kernel.
+
+    Args:
+        lines: stdout lines with ONEDNN_VERBOSE / MKL_VERBOSE set.
+
+    Example:
+    >>> kernels_from_log(["MKL_VERBOSE oneMKL 2024.0 Product build for Intel(R) 64 architecture "
+    ...     "Intel(R) Advanced Vector Extensions 512 (Intel(R) AVX-512) with support of Intel(R) Deep "
+    ...     "Learning Boost (Intel(R) DL Boost), Lnx 2.79GHz lp64 gnu_thread",
+    ...     "MKL_VERBOSE SGEMM(N,N,384,1024,128,...) 623.07us CNR:OFF Dyn:0 FastMM:1 TID:0  NThr:2"])
+    [{'library': 'oneMKL', 'kernel': 'SGEMM', 'isa': 'Intel(R) AVX-512'}]
+    >>> kernels_from_log(["onednn_verbose,v1,info,cpu,isa:Intel AVX2",
+    ...     "onednn_verbose,v1,primitive,exec,cpu,gemm_api,,undef,src_f32 wei_f32 dst_f32,,,1024x128:128x384,0.9"])
+    [{'library': 'oneDNN', 'kernel': 'gemm_api', 'isa': 'Intel AVX2'}]
+    """
+    import re
+
+    found, isa = [], {}
+    for line in lines:
+        if line.startswith("MKL_VERBOSE ") and "(" in line.split()[1]:
+            entry = {"library": "oneMKL", "kernel": line.split()[1].split("(")[0], "isa": isa.get("oneMKL")}
+        elif line.startswith("MKL_VERBOSE "):
+            names = re.findall(r"\((Intel\(R\) [^()]*?)\)", line)
+            isa["oneMKL"] = names[0] if names else line[len("MKL_VERBOSE "):]
+            continue
+        elif line.startswith("onednn_verbose") and ",isa:" in line:
+            isa["oneDNN"] = line.split(",isa:", 1)[1]
+            continue
+        elif line.startswith("onednn_verbose") and ",exec," in line:
+            fields = line.split(",")
+            at = fields.index("exec")
+            entry = {"library": "oneDNN", "kernel": fields[at + 2] + (f":{fields[at + 3]}" if fields[at + 3] else ""),
+                     "isa": isa.get("oneDNN")}
+        else:
+            continue
+        if entry not in found:
+            found.append(entry)
+    return found
+
+
+def _kernels_worker(framework):
+    """Which library ran `framework`'s float32 matmul (kernels_from_log); none for XLA's own dots."""
+    return {"kernels": kernels_from_log(_matmul_log(framework))}
+
+
+WORKERS = {"gemm": _gemm_worker, "kernels": _kernels_worker, "zoo_step": _zoo_step_worker,
+           "torch_step": _torch_step_worker}
 
 
 def _in_fresh_process(kind, env=None, **kwargs):
@@ -158,15 +249,20 @@ def probe(knobs=False, recipes=False, short=200, long=600):
     """
     from benchmarks.provenance import cpu_info, git_state, package_versions
 
-    record = {"cpu": cpu_info(), "git": git_state(), "versions": package_versions(), "gemm_gflops": {}, "step": {}}
+    record = {"cpu": cpu_info(), "git": git_state(), "versions": package_versions(), "gemm_gflops": {},
+              "kernels": {}, "step": {}}
     for framework in ("tf-graph", "tf-xla", "torch"):
         record["gemm_gflops"][framework] = _in_fresh_process("gemm", framework=framework)
+        record["kernels"][framework] = _in_fresh_process("kernels", KERNEL_LOGS, framework=framework)["kernels"]
+    for framework, cap in AVX2_CAPS.items():
+        record["gemm_gflops"][f"{framework}, AVX2 only"] = _in_fresh_process("gemm", cap, framework=framework)
     for batch, context in ((8, 128), (12, 64), (1, 64)):
         key = f"B{batch}xT{context}"
         record["step"][key] = {"zoo": _step_times("zoo_step", batch, context, short, long),
                                "torch": _step_times("torch_step", batch, context, short, long)}
         record["step"][key]["zoo_over_torch"] = round(
             record["step"][key]["zoo"]["ms_per_step"] / record["step"][key]["torch"]["ms_per_step"], 3)
+    record["step"]["B8xT128"]["torch_mkl_avx2"] = _step_times("torch_step", 8, 128, short, long, AVX2_CAPS["torch"])
     if knobs:
         record["knobs"] = {"baseline": record["step"]["B8xT128"]["zoo"]}
         for label, env, overrides in KNOBS:
@@ -210,6 +306,10 @@ def main(argv=None):
     for key, s in record["step"].items():
         print(f"{key}: zoo {s['zoo']['ms_per_step']} ms/step (start-up {s['zoo']['startup_seconds']} s), "
               f"torch {s['torch']['ms_per_step']} ms/step: zoo/torch {s['zoo_over_torch']}")
+    for framework, kernels in record["kernels"].items():
+        ran = ", ".join(f"{k['library']} {k['kernel']} ({k['isa']})" for k in kernels) or "no library logged a kernel"
+        print(f"{framework} float32 matmul: {ran}")
+    print(f"B8xT128 torch with oneMKL capped at AVX2: {record['step']['B8xT128']['torch_mkl_avx2']['ms_per_step']} ms/step")
     for label, s in record.get("knobs", {}).items():
         print(f"knob {label}: {s['ms_per_step']} ms/step, start-up {s['startup_seconds']} s")
     if "recipes" in record and "zoo" in record["recipes"]:
