@@ -173,3 +173,27 @@ def test_fit_steps_per_execution_output_under_a_file_is_one_line_and_exit_2(tmp_
     assert fit_steps_per_execution.main(["--out", str(tmp_path / "file" / "probe.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and len(err.splitlines()) == 1 and "is a file" in err
+
+
+def test_probe_reads_which_library_ran_a_matmul_from_the_libraries_logs():
+    import doctest
+
+    import framework_probe
+
+    assert doctest.testmod(framework_probe).failed == 0
+    # Lines as oneDNN 3.7 (TensorFlow 2.21) and oneMKL 2024 (torch 2.13) print them, among others.
+    log = ["onednn_verbose,v1,info,oneDNN v3.7.3 (commit N/A)",
+           "onednn_verbose,v1,info,cpu,isa:Intel AVX-512 with Intel DL Boost",
+           "onednn_verbose,v1,primitive,info,template:operation,engine,primitive,implementation,prop_kind",
+           "onednn_verbose,v1,primitive,exec,cpu,gemm_api,,undef,src_f32::blocked:ab:f0 wei_f32::blocked:ab:f0"
+           " dst_f32::blocked:ab:f0,,,1024x128:128x384,60.012",
+           "onednn_verbose,v1,primitive,exec,cpu,gemm_api,,undef,src_f32::blocked:ab:f0,,,1024x128:128x384,0.88",
+           "some other output",
+           "MKL_VERBOSE oneMKL 2024.0 Update 2 Product build 20240605 for Intel(R) 64 architecture Intel(R) "
+           "Advanced Vector Extensions 2 (Intel(R) AVX2) enabled processors, Lnx 2.79GHz lp64 gnu_thread",
+           "MKL_VERBOSE SGEMM(N,N,384,1024,128,0x7ffc,0x55e0,384,0x55e0,128,0x7ffc,0x7f8b,384) 16.38ms CNR:OFF"
+           " Dyn:0 FastMM:1 TID:0  NThr:2"]
+    assert framework_probe.kernels_from_log(log) == [
+        {"library": "oneDNN", "kernel": "gemm_api", "isa": "Intel AVX-512 with Intel DL Boost"},
+        {"library": "oneMKL", "kernel": "SGEMM", "isa": "Intel(R) AVX2"}]
+    assert framework_probe.kernels_from_log(["XLA logs nothing here"]) == []
