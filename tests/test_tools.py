@@ -197,3 +197,11 @@ def test_probe_reads_which_library_ran_a_matmul_from_the_libraries_logs():
         {"library": "oneDNN", "kernel": "gemm_api", "isa": "Intel AVX-512 with Intel DL Boost"},
         {"library": "oneMKL", "kernel": "SGEMM", "isa": "Intel(R) AVX2"}]
     assert framework_probe.kernels_from_log(["XLA logs nothing here"]) == []
+
+
+def test_probe_refuses_zero_rounds_in_one_line(tmp_path, capsys):
+    import framework_probe
+
+    assert framework_probe.main(["--mkl-cap-rounds", "0", "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--mkl-cap-rounds must be 1 or more" in err and not (tmp_path / "p.json").exists()

@@ -27,6 +27,11 @@ changing it never touches the leaderboard's results.
 
     python tools/framework_probe.py --out leaderboard/probes/framework-probe.json
     python tools/framework_probe.py --knobs --recipes --out /tmp/probe.json
+    python tools/framework_probe.py --mkl-cap-rounds 3 --out /tmp/mkl-cap.json   # only that question
+
+`--mkl-cap-rounds N` asks one question in N alternating rounds, since one measurement can mislead
+on a noisy machine: does PyTorch's step at gpt-nano's shape lose its lead over zoo's without
+oneMKL's AVX-512 code?
 """
 import argparse
 import json
@@ -238,6 +243,40 @@ def _step_times(kind, batch, context, short, long, env=None, overrides=()):
             "tokens_per_second": round(batch * context / per_step), "seconds": [a, b], "steps": [short, long]}
 
 
+def _machine():
+    """The record's header: CPU, commit and package versions."""
+    from benchmarks.provenance import cpu_info, git_state, package_versions
+
+    return {"cpu": cpu_info(), "git": git_state(), "versions": package_versions()}
+
+
+def _write(out, record):
+    """Write the record to `out` (if given) atomically: zoo.atomic."""
+    if out:
+        from zoo import atomic
+
+        atomic.write_json(out, record)
+        print(f"wrote {out}")
+
+
+def mkl_cap_rounds(rounds, short=200, long=600):
+    """zoo's step and the baby GPT's with and without oneMKL capped at AVX2, at gpt-nano's batch 8
+    and context 128, in `rounds` alternating rounds (one measurement is too noisy on some machines).
+
+    Returns {"rounds": [{"zoo", "torch", "torch_mkl_avx2"}, ...], "median_ms_per_step": {...}}.
+    """
+    import statistics
+
+    runs = {"zoo": ("zoo_step", {}), "torch": ("torch_step", {}), "torch_mkl_avx2": ("torch_step", AVX2_CAPS["torch"])}
+    record = {"rounds": []}
+    for _ in range(rounds):
+        record["rounds"].append({name: _step_times(kind, 8, 128, short, long, env)
+                                 for name, (kind, env) in runs.items()})
+    record["median_ms_per_step"] = {name: statistics.median(r[name]["ms_per_step"] for r in record["rounds"])
+                                    for name in runs}
+    return record
+
+
 def probe(knobs=False, recipes=False, short=200, long=600):
     """Every probe on this machine; returns the JSON-ready record.
 
@@ -247,10 +286,7 @@ def probe(knobs=False, recipes=False, short=200, long=600):
             (`benchmarks.peers.compare.compare_with_pytorch`, all validation windows).
         short, long: the two step counts of each step-time measurement.
     """
-    from benchmarks.provenance import cpu_info, git_state, package_versions
-
-    record = {"cpu": cpu_info(), "git": git_state(), "versions": package_versions(), "gemm_gflops": {},
-              "kernels": {}, "step": {}}
+    record = {**_machine(), "gemm_gflops": {}, "kernels": {}, "step": {}}
     for framework in ("tf-graph", "tf-xla", "torch"):
         record["gemm_gflops"][framework] = _in_fresh_process("gemm", framework=framework)
         record["kernels"][framework] = _in_fresh_process("kernels", KERNEL_LOGS, framework=framework)["kernels"]
@@ -280,6 +316,9 @@ def main(argv=None):
     ap.add_argument("--knobs", action="store_true", help="also time zoo's step under each switch")
     ap.add_argument("--recipes", action="store_true",
                     help="also train gpt-nano's recipe and the baby GPT's, each as published (about 4 minutes)")
+    ap.add_argument("--mkl-cap-rounds", type=int, metavar="N",
+                    help="only time, in N alternating rounds, zoo's step and the baby GPT's with and without "
+                         "oneMKL capped at AVX2 (batch 8, context 128; about 4 minutes a round)")
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--worker-out", help=argparse.SUPPRESS)
     ap.add_argument("--worker-kwargs", default="{}", help=argparse.SUPPRESS)
@@ -287,6 +326,9 @@ def main(argv=None):
     if args.worker:
         pathlib.Path(args.worker_out).write_text(json.dumps(WORKERS[args.worker](**json.loads(args.worker_kwargs))))
         return 0
+    if args.mkl_cap_rounds is not None and args.mkl_cap_rounds < 1:
+        print(f"error: --mkl-cap-rounds must be 1 or more, got {args.mkl_cap_rounds}", file=sys.stderr)
+        return 2
     out, refused = checked_out(args.out)  # before minutes of measuring, creating nothing
     if refused:
         return refused
@@ -297,19 +339,21 @@ def main(argv=None):
     if missing:
         print(f"error: {missing}", file=sys.stderr)
         return 2
+    if args.mkl_cap_rounds:
+        record = {**_machine(), "mkl_cap": mkl_cap_rounds(args.mkl_cap_rounds)}
+        _write(out, record)
+        print(f"B8xT128 median ms/step of {args.mkl_cap_rounds} rounds: {record['mkl_cap']['median_ms_per_step']}")
+        return 0
     record = probe(knobs=args.knobs, recipes=args.recipes)
-    if out:
-        from zoo import atomic
-
-        atomic.write_json(out, record)
-        print(f"wrote {out}")
+    _write(out, record)
     for key, s in record["step"].items():
         print(f"{key}: zoo {s['zoo']['ms_per_step']} ms/step (start-up {s['zoo']['startup_seconds']} s), "
               f"torch {s['torch']['ms_per_step']} ms/step: zoo/torch {s['zoo_over_torch']}")
     for framework, kernels in record["kernels"].items():
         ran = ", ".join(f"{k['library']} {k['kernel']} ({k['isa']})" for k in kernels) or "no library logged a kernel"
         print(f"{framework} float32 matmul: {ran}")
-    print(f"B8xT128 torch with oneMKL capped at AVX2: {record['step']['B8xT128']['torch_mkl_avx2']['ms_per_step']} ms/step")
+    capped = record["step"]["B8xT128"]["torch_mkl_avx2"]["ms_per_step"]
+    print(f"B8xT128 torch with oneMKL capped at AVX2: {capped} ms/step")
     for label, s in record.get("knobs", {}).items():
         print(f"knob {label}: {s['ms_per_step']} ms/step, start-up {s['startup_seconds']} s")
     if "recipes" in record and "zoo" in record["recipes"]:
