@@ -205,3 +205,16 @@ def test_probe_refuses_zero_rounds_in_one_line(tmp_path, capsys):
     assert framework_probe.main(["--mkl-cap-rounds", "0", "--out", str(tmp_path / "p.json")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--mkl-cap-rounds must be 1 or more" in err and not (tmp_path / "p.json").exists()
+
+
+def test_probe_refuses_rounds_with_other_parts_and_a_bad_number_in_one_line(tmp_path, capsys):
+    import framework_probe
+
+    assert framework_probe.main(["--mkl-cap-rounds", "2", "--knobs", "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "runs on its own" in err and not (tmp_path / "p.json").exists()
+    with pytest.raises(SystemExit) as stop:  # argparse's own type check, through tools/tool_args.py
+        framework_probe.main(["--mkl-cap-rounds", "three"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: tools/framework_probe.py:") and "'three'" in err

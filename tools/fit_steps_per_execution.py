@@ -24,6 +24,7 @@ import statistics
 import sys
 
 from out_path import checked_out
+from tool_args import OneLineParser
 from worker_process import run_worker
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -93,7 +94,7 @@ def _parse_ks(text):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python tools/fit_steps_per_execution.py", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="python tools/fit_steps_per_execution.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="write the JSON record here (atomically: zoo.atomic)")
     ap.add_argument("--settings", default=None,
                     help="comma-separated keras-hub contenders (default: every keras-hub setting of the suite)")

@@ -42,6 +42,7 @@ import tempfile
 import time
 
 from out_path import checked_out
+from tool_args import OneLineParser
 from worker_process import run_worker
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -75,39 +76,45 @@ KNOBS = (
 )
 
 
+def _matmul_chain(framework, m, k, n, reps):
+    """A function running `reps` float32 matmuls [m, k] x [k, n] in `framework` ("torch",
+    "tf-graph", "tf-xla"), one input perturbed per step so nothing is hoisted."""
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(os.cpu_count())
+        a, b = torch.randn(m, k), torch.randn(k, n) / k ** 0.5
+
+        def run(a=a):
+            acc = torch.zeros(m, n)
+            for _ in range(reps):
+                acc += a @ b
+                a = a + 1e-3
+            return float(acc[0, 0])
+
+        return run
+    import tensorflow as tf
+
+    a, b = tf.random.normal([m, k]), tf.random.normal([k, n]) / k ** 0.5
+
+    @tf.function(jit_compile=framework == "tf-xla")
+    def chain(a, b):
+        acc = tf.zeros([m, n])
+        for _ in range(reps):
+            acc += tf.matmul(a, b)
+            a = a + 1e-3
+        return acc
+
+    return lambda: float(chain(a, b)[0, 0])
+
+
 def _gemm_worker(framework, reps=50):
     """GFLOP/s per GEMM_SHAPES entry: a chain of `reps` matmuls (one input perturbed per
     step so nothing is hoisted), best of 5."""
     rates = {}
     for m, k, n in GEMM_SHAPES:
         r = reps if m * k * n < 1e9 else 4
-        if framework == "torch":
-            import torch
-
-            torch.set_num_threads(os.cpu_count())
-            a, b = torch.randn(m, k), torch.randn(k, n) / k ** 0.5
-
-            def run(a=a, b=b, r=r, m=m, n=n):
-                acc = torch.zeros(m, n)
-                for _ in range(r):
-                    acc += a @ b
-                    a = a + 1e-3
-                return float(acc[0, 0])
-        else:
-            import tensorflow as tf
-
-            a, b = tf.random.normal([m, k]), tf.random.normal([k, n]) / k ** 0.5
-
-            @tf.function(jit_compile=framework == "tf-xla")
-            def chain(a, b, r=r, m=m, n=n):
-                acc = tf.zeros([m, n])
-                for _ in range(r):
-                    acc += tf.matmul(a, b)
-                    a = a + 1e-3
-                return acc
-
-            def run(a=a, b=b, chain=chain):
-                return float(chain(a, b)[0, 0])
+        run = _matmul_chain(framework, m, k, n, r)
         run()
         best = float("inf")
         for _ in range(5):
@@ -149,18 +156,7 @@ def _matmul_log(framework, shape=GEMM_SHAPES[0]):
     since the libraries write there from C."""
     import ctypes
 
-    m, k, n = shape
-    if framework == "torch":
-        import torch
-
-        torch.set_num_threads(os.cpu_count())
-        a, b = torch.randn(m, k), torch.randn(k, n)
-        run = lambda: a @ b  # noqa: E731
-    else:
-        import tensorflow as tf
-
-        a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
-        run = tf.function(lambda: tf.matmul(a, b), jit_compile=framework == "tf-xla")
+    run = _matmul_chain(framework, *shape, reps=1)
     sys.stdout.flush()
     libc = ctypes.CDLL(None)
     with tempfile.TemporaryFile("w+") as log:
@@ -311,7 +307,7 @@ def probe(knobs=False, recipes=False, short=200, long=600):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="tools/framework_probe.py", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="tools/framework_probe.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=False, help="write the JSON record here (atomically: zoo.atomic)")
     ap.add_argument("--knobs", action="store_true", help="also time zoo's step under each switch")
     ap.add_argument("--recipes", action="store_true",
@@ -328,6 +324,10 @@ def main(argv=None):
         return 0
     if args.mkl_cap_rounds is not None and args.mkl_cap_rounds < 1:
         print(f"error: --mkl-cap-rounds must be 1 or more, got {args.mkl_cap_rounds}", file=sys.stderr)
+        return 2
+    if args.mkl_cap_rounds and (args.knobs or args.recipes):
+        print("error: --mkl-cap-rounds runs on its own; drop --knobs/--recipes or run them separately",
+              file=sys.stderr)
         return 2
     out, refused = checked_out(args.out)  # before minutes of measuring, creating nothing
     if refused:

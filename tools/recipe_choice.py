@@ -18,7 +18,6 @@ or changing it never touches the leaderboard's results.
         --candidate lr1e-3:train.learning_rate=1e-3 --seeds 0 1 --home $ZOO_HOME \\
         --out leaderboard/probes/recipe-choice-gpt-nano-genre.json --workers 2
 """
-import argparse
 import concurrent.futures
 import os
 import pathlib
@@ -29,6 +28,7 @@ import tempfile
 import time
 
 from out_path import checked_out
+from tool_args import OneLineParser
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 # per objective: the scores a run's final line holds, the one that chooses, and whether higher is better
@@ -160,7 +160,7 @@ def choose(recipe, candidates, seeds, home, workers=1, objective="classification
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="tools/recipe_choice.py", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="tools/recipe_choice.py", description=__doc__.split("\n")[0])
     ap.add_argument("recipe", help="a classification or clm recipe name (e.g. gpt-nano-genre, gpt-nano)")
     ap.add_argument("--candidate", action="append", required=True,
                     help="LABEL:KEY=VALUE[,KEY=VALUE...] (repeat; 'LABEL:' = the recipe as written)")

@@ -24,6 +24,7 @@ import sys
 import tempfile
 
 from out_path import unwritable_reason
+from tool_args import OneLineParser
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 MAIN_JOB_RECIPES = "gpt-mini,gpt-micro,llama-micro,gpt-nano,llama-nano"
@@ -75,7 +76,7 @@ def phase(names, fraction, workers, root):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="tools/side_by_side_probe.py", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="tools/side_by_side_probe.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="write the JSON record here (atomically: zoo.atomic)")
     ap.add_argument("--recipes", default=MAIN_JOB_RECIPES, help="comma-separated recipe names "
                                                                 "(default: the main job's five decoders)")

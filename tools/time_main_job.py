@@ -16,7 +16,6 @@ also be the generation suite's rescore (copy DIR/clone/leaderboard/results/gener
 Like every timed benchmark it wants a machine with nothing else running. It lives outside
 `zoo/` and `benchmarks/`, so running or changing it never touches the leaderboard's results.
 """
-import argparse
 import json
 import os
 import pathlib
@@ -26,6 +25,7 @@ import tempfile
 import time
 
 from out_path import unwritable_reason
+from tool_args import OneLineParser
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 COMMAND = ("benchmarks/run.py", "--suite", "generation")
@@ -96,7 +96,7 @@ def time_main_job(workdir):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="tools/time_main_job.py", description=__doc__.split("\n")[0])
+    ap = OneLineParser(prog="tools/time_main_job.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="write the JSON record here (atomically: zoo.atomic)")
     ap.add_argument("--workdir", help="where the clone and its ZOO_HOME go (default: a new temporary "
                                       "directory, kept so the results can be copied)")
