@@ -47,7 +47,8 @@ def test_main_job_breakdown_reads_presets_and_results(tmp_path):
     from time_main_job import breakdown
 
     (tmp_path / "home" / "models" / "gpt-nano").mkdir(parents=True)
-    (tmp_path / "home" / "models" / "gpt-nano" / "zoo.json").write_text(json.dumps({"result": {"train_seconds": 103.2}}))
+    preset_meta = tmp_path / "home" / "models" / "gpt-nano" / "zoo.json"
+    preset_meta.write_text(json.dumps({"result": {"train_seconds": 103.2}}))
     results = tmp_path / "clone" / "leaderboard" / "results" / "generation"
     results.mkdir(parents=True)
     (results / "gpt-nano.json").write_text(json.dumps({"provenance": {"wall_seconds": 30.5}}))
@@ -218,3 +219,37 @@ def test_probe_refuses_rounds_with_other_parts_and_a_bad_number_in_one_line(tmp_
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: tools/framework_probe.py:") and "'three'" in err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--knob-rounds", "2"], "needs the switches to time"),
+    (["--knob", "XLA off"], "is for --knob-rounds N"),
+    (["--knob-rounds", "0", "--knob", "XLA off"], "--knob-rounds must be 1 or more"),
+    (["--knob-rounds", "1", "--knob", "XLA off", "--recipes"], "runs on its own"),
+    (["--knob-rounds", "1", "--knob", "XLA off", "--step-counts", "600", "200"], "1 <= SHORT < LONG"),
+    (["--knob-rounds", "1", "--knob", "XLA 512bit vectors"], "did you mean 'XLA 512-bit vectors'?"),
+])
+def test_probe_knob_rounds_refuse_a_bad_command_line_in_one_line(tmp_path, capsys, argv, says):
+    import framework_probe
+
+    assert framework_probe.main([*argv, "--out", str(tmp_path / "p.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and not (tmp_path / "p.json").exists()
+
+
+def test_knob_rounds_time_the_baseline_beside_each_switch_and_take_medians(monkeypatch):
+    import framework_probe
+
+    calls = []
+
+    def fake_step_times(kind, batch, context, short, long, env=None, overrides=()):
+        calls.append((kind, dict(env or {}), tuple(overrides)))
+        ms = {(): 100.0, ("train.jit_compile=false",): 150.0}[tuple(overrides)] + len(calls)
+        return {"ms_per_step": ms}
+
+    monkeypatch.setattr(framework_probe, "_step_times", fake_step_times)
+    record = framework_probe.knob_rounds(["XLA off"], rounds=3)
+    # alternating: baseline, switch, baseline, switch, ...
+    assert [c[2] for c in calls] == [(), ("train.jit_compile=false",)] * 3
+    assert record["median_ms_per_step"] == {"baseline": 103.0, "XLA off": 154.0}
+    assert record["median_over_baseline"] == {"XLA off": round(154 / 103, 3)}

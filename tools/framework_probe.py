@@ -28,12 +28,16 @@ changing it never touches the leaderboard's results.
     python tools/framework_probe.py --out leaderboard/probes/framework-probe.json
     python tools/framework_probe.py --knobs --recipes --out /tmp/probe.json
     python tools/framework_probe.py --mkl-cap-rounds 3 --out /tmp/mkl-cap.json   # only that question
+    python tools/framework_probe.py --knob-rounds 3 --knob "XLA 512-bit vectors" --out /tmp/knobs.json
 
-`--mkl-cap-rounds N` asks one question in N alternating rounds, since one measurement can mislead
-on a noisy machine: does PyTorch's step at gpt-nano's shape lose its lead over zoo's without
-oneMKL's AVX-512 code?
+Two questions are asked in N alternating rounds, since one measurement can mislead on a noisy
+machine. `--mkl-cap-rounds N`: does PyTorch's step at gpt-nano's shape lose its lead over zoo's
+without oneMKL's AVX-512 code? `--knob-rounds N --knob LABEL...`: is zoo's step at that shape
+faster under a switch of the --knobs table than as it is, round after round (and does the
+switch change the validation bits per byte after the same steps)? It needs no torch.
 """
 import argparse
+import difflib
 import json
 import os
 import pathlib
@@ -62,6 +66,8 @@ KNOBS = (
     ("TF_NUM_INTRAOP_THREADS=1", {"TF_NUM_INTRAOP_THREADS": "1"}, []),
     ("XLA 512-bit vectors + fast math",
      {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512 --xla_cpu_enable_fast_math=true"}, []),
+    # The vector width alone: fast math may reorder and approximate, a preset could not keep it.
+    ("XLA 512-bit vectors", {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512"}, []),
     ("mixed_bfloat16", {}, ["train.precision=mixed_bfloat16"]),
     # XLA's other CPU code paths: its matmuls are slower than oneDNN's and PyTorch's at this
     # step's small shapes (gemm_gflops), so would a library's kernels inside XLA help?
@@ -134,7 +140,8 @@ def _zoo_step_worker(steps, batch, context, overrides):
             f"train.warmup_steps={min(100, steps // 4)}", *overrides]
     with tempfile.TemporaryDirectory() as tmp:
         result = train_recipe("gpt-nano", overrides=sets, out=pathlib.Path(tmp) / "run", quiet=True)
-    return {"train_seconds": result["train_seconds"]}
+    # val_bpb after the same steps on the same batches: does a switch change what is learned?
+    return {"train_seconds": result["train_seconds"], "val_bpb": result.get("val_bpb")}
 
 
 def _torch_step_worker(steps, batch, context):
@@ -233,10 +240,14 @@ def _step_times(kind, batch, context, short, long, env=None, overrides=()):
     """Steady-state ms/step (slope between two step counts) and start-up seconds (intercept)."""
     extra = {"overrides": list(overrides)} if kind == "zoo_step" else {}
     a = _in_fresh_process(kind, env, steps=short, batch=batch, context=context, **extra)["train_seconds"]
-    b = _in_fresh_process(kind, env, steps=long, batch=batch, context=context, **extra)["train_seconds"]
+    long_run = _in_fresh_process(kind, env, steps=long, batch=batch, context=context, **extra)
+    b = long_run["train_seconds"]
     per_step = (b - a) / (long - short)
-    return {"ms_per_step": round(1000 * per_step, 2), "startup_seconds": round(a - short * per_step, 2),
-            "tokens_per_second": round(batch * context / per_step), "seconds": [a, b], "steps": [short, long]}
+    times = {"ms_per_step": round(1000 * per_step, 2), "startup_seconds": round(a - short * per_step, 2),
+             "tokens_per_second": round(batch * context / per_step), "seconds": [a, b], "steps": [short, long]}
+    if long_run.get("val_bpb") is not None:
+        times["val_bpb_at_long"] = round(long_run["val_bpb"], 4)
+    return times
 
 
 def _machine():
@@ -255,22 +266,69 @@ def _write(out, record):
         print(f"wrote {out}")
 
 
-def mkl_cap_rounds(rounds, short=200, long=600):
-    """zoo's step and the baby GPT's with and without oneMKL capped at AVX2, at gpt-nano's batch 8
-    and context 128, in `rounds` alternating rounds (one measurement is too noisy on some machines).
+def _rounds(runs, rounds, short, long):
+    """Time each of `runs` at gpt-nano's batch 8 and context 128, in `rounds` alternating rounds.
 
-    Returns {"rounds": [{"zoo", "torch", "torch_mkl_avx2"}, ...], "median_ms_per_step": {...}}.
+    Args:
+        runs: {name: (worker kind, environment, recipe overrides)}.
+        rounds: how many times to time every run, one after another.
+        short, long: the two step counts of each measurement (see _step_times).
+
+    Returns {"rounds": [{name: times}, ...], "median_ms_per_step": {name: ms}}.
     """
     import statistics
 
-    runs = {"zoo": ("zoo_step", {}), "torch": ("torch_step", {}), "torch_mkl_avx2": ("torch_step", AVX2_CAPS["torch"])}
     record = {"rounds": []}
     for _ in range(rounds):
-        record["rounds"].append({name: _step_times(kind, 8, 128, short, long, env)
-                                 for name, (kind, env) in runs.items()})
+        record["rounds"].append({name: _step_times(kind, 8, 128, short, long, env, overrides)
+                                 for name, (kind, env, overrides) in runs.items()})
     record["median_ms_per_step"] = {name: statistics.median(r[name]["ms_per_step"] for r in record["rounds"])
                                     for name in runs}
     return record
+
+
+def mkl_cap_rounds(rounds, short=200, long=600):
+    """zoo's step and the baby GPT's with and without oneMKL capped at AVX2, at gpt-nano's batch 8
+    and context 128, in alternating rounds (one measurement is too noisy on some machines).
+
+    Args:
+        rounds: how many rounds.
+        short, long: the two step counts of each measurement.
+
+    Returns {"rounds": [{"zoo", "torch", "torch_mkl_avx2"}, ...], "median_ms_per_step": {...}}.
+    """
+    return _rounds({"zoo": ("zoo_step", {}, ()), "torch": ("torch_step", {}, ()),
+                    "torch_mkl_avx2": ("torch_step", AVX2_CAPS["torch"], ())}, rounds, short, long)
+
+
+def knob_rounds(labels, rounds, short=200, long=600):
+    """zoo's step as it is and under each named switch of KNOBS, in alternating rounds: a lead
+    from one run (the --knobs table) becomes a setting only if it holds round after round.
+
+    Args:
+        labels: names from KNOBS.
+        rounds: how many rounds.
+        short, long: the two step counts of each measurement.
+
+    Returns _rounds' record plus "median_over_baseline" {label: median ms / baseline's median ms}.
+    """
+    knobs = {label: (env, overrides) for label, env, overrides in KNOBS}
+    runs = {"baseline": ("zoo_step", {}, ()), **{label: ("zoo_step", *knobs[label]) for label in labels}}
+    record = _rounds(runs, rounds, short, long)
+    base = record["median_ms_per_step"]["baseline"]
+    record["median_over_baseline"] = {label: round(record["median_ms_per_step"][label] / base, 3)
+                                      for label in labels}
+    return record
+
+
+def unknown_knob(label):
+    """None if `label` names one of KNOBS, else one line saying what to use instead."""
+    names = [name for name, _, _ in KNOBS]
+    if label in names:
+        return None
+    close = difflib.get_close_matches(label, names, n=1, cutoff=0.4)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown --knob '{label}': {hint}use one of: " + ", ".join(f"'{n}'" for n in names)
 
 
 def probe(knobs=False, recipes=False, short=200, long=600):
@@ -306,6 +364,28 @@ def probe(knobs=False, recipes=False, short=200, long=600):
     return record
 
 
+def _refusal(args):
+    """One line saying what is wrong with the command line's combination of parts, or None."""
+    for flag, rounds in (("--mkl-cap-rounds", args.mkl_cap_rounds), ("--knob-rounds", args.knob_rounds)):
+        if rounds is not None and rounds < 1:
+            return f"{flag} must be 1 or more, got {rounds}"
+    if args.mkl_cap_rounds and (args.knobs or args.recipes or args.knob_rounds):
+        return "--mkl-cap-rounds runs on its own; drop --knobs/--recipes/--knob-rounds or run them separately"
+    if args.knob_rounds and (args.knobs or args.recipes):
+        return "--knob-rounds runs on its own; drop --knobs/--recipes or run them separately"
+    if args.knob_rounds and not args.knob:
+        return "--knob-rounds needs the switches to time: add --knob LABEL (see the --knobs table's labels)"
+    if args.knob and not args.knob_rounds:
+        return "--knob is for --knob-rounds N: add it, e.g. --knob-rounds 3"
+    for label in args.knob:
+        if unknown_knob(label):
+            return unknown_knob(label)
+    short, long = args.step_counts
+    if not 1 <= short < long:
+        return f"--step-counts must be two step counts with 1 <= SHORT < LONG, got {short} {long}"
+    return None
+
+
 def main(argv=None):
     ap = OneLineParser(prog="tools/framework_probe.py", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=False, help="write the JSON record here (atomically: zoo.atomic)")
@@ -315,6 +395,14 @@ def main(argv=None):
     ap.add_argument("--mkl-cap-rounds", type=int, metavar="N",
                     help="only time, in N alternating rounds, zoo's step and the baby GPT's with and without "
                          "oneMKL capped at AVX2 (batch 8, context 128; about 4 minutes a round)")
+    ap.add_argument("--knob-rounds", type=int, metavar="N",
+                    help="only time, in N alternating rounds, zoo's step as it is and under each --knob "
+                         "(batch 8, context 128)")
+    ap.add_argument("--knob", action="append", default=[], metavar="LABEL",
+                    help="a switch for --knob-rounds, by its label in the --knobs table (repeatable), "
+                         "e.g. --knob 'XLA 512-bit vectors'")
+    ap.add_argument("--step-counts", type=int, nargs=2, default=[200, 600], metavar=("SHORT", "LONG"),
+                    help="the two step counts of every step-time measurement (default 200 600)")
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--worker-out", help=argparse.SUPPRESS)
     ap.add_argument("--worker-kwargs", default="{}", help=argparse.SUPPRESS)
@@ -322,12 +410,9 @@ def main(argv=None):
     if args.worker:
         pathlib.Path(args.worker_out).write_text(json.dumps(WORKERS[args.worker](**json.loads(args.worker_kwargs))))
         return 0
-    if args.mkl_cap_rounds is not None and args.mkl_cap_rounds < 1:
-        print(f"error: --mkl-cap-rounds must be 1 or more, got {args.mkl_cap_rounds}", file=sys.stderr)
-        return 2
-    if args.mkl_cap_rounds and (args.knobs or args.recipes):
-        print("error: --mkl-cap-rounds runs on its own; drop --knobs/--recipes or run them separately",
-              file=sys.stderr)
+    refusal = _refusal(args)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
         return 2
     out, refused = checked_out(args.out)  # before minutes of measuring, creating nothing
     if refused:
@@ -335,16 +420,23 @@ def main(argv=None):
     sys.path.insert(0, str(REPO))
     from benchmarks.peers.compare import torch_missing
 
-    missing = torch_missing()
+    missing = None if args.knob_rounds else torch_missing()  # knob rounds time zoo alone
     if missing:
         print(f"error: {missing}", file=sys.stderr)
         return 2
+    short, long = args.step_counts
     if args.mkl_cap_rounds:
-        record = {**_machine(), "mkl_cap": mkl_cap_rounds(args.mkl_cap_rounds)}
+        record = {**_machine(), "mkl_cap": mkl_cap_rounds(args.mkl_cap_rounds, short, long)}
         _write(out, record)
         print(f"B8xT128 median ms/step of {args.mkl_cap_rounds} rounds: {record['mkl_cap']['median_ms_per_step']}")
         return 0
-    record = probe(knobs=args.knobs, recipes=args.recipes)
+    if args.knob_rounds:
+        record = {**_machine(), "knob_rounds": knob_rounds(args.knob, args.knob_rounds, short, long)}
+        _write(out, record)
+        print(f"B8xT128 median ms/step of {args.knob_rounds} rounds: {record['knob_rounds']['median_ms_per_step']}")
+        print(f"over the baseline's median: {record['knob_rounds']['median_over_baseline']}")
+        return 0
+    record = probe(knobs=args.knobs, recipes=args.recipes, short=short, long=long)
     _write(out, record)
     for key, s in record["step"].items():
         print(f"{key}: zoo {s['zoo']['ms_per_step']} ms/step (start-up {s['zoo']['startup_seconds']} s), "
