@@ -227,7 +227,7 @@ def test_probe_refuses_rounds_with_other_parts_and_a_bad_number_in_one_line(tmp_
     (["--knob-rounds", "0", "--knob", "XLA off"], "--knob-rounds must be 1 or more"),
     (["--knob-rounds", "1", "--knob", "XLA off", "--recipes"], "runs on its own"),
     (["--knob-rounds", "1", "--knob", "XLA off", "--step-counts", "600", "200"], "1 <= SHORT < LONG"),
-    (["--knob-rounds", "1", "--knob", "XLA 512bit vectors"], "did you mean 'XLA 512-bit vectors'?"),
+    (["--knob-rounds", "1", "--knob", "XLA 512bit vectors"], "Did you mean 'XLA 512-bit vectors'?"),
 ])
 def test_probe_knob_rounds_refuse_a_bad_command_line_in_one_line(tmp_path, capsys, argv, says):
     import framework_probe
@@ -235,6 +235,27 @@ def test_probe_knob_rounds_refuse_a_bad_command_line_in_one_line(tmp_path, capsy
     assert framework_probe.main([*argv, "--out", str(tmp_path / "p.json")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and says in err and not (tmp_path / "p.json").exists()
+
+
+def test_zoo_step_is_timed_from_one_runs_log_and_the_baby_gpt_from_two_runs(monkeypatch):
+    import framework_probe
+
+    calls = []
+
+    def fake_worker(kind, env=None, **kwargs):
+        calls.append((kind, kwargs))
+        if kind == "zoo_step":  # compilation before step 200, then 50 ms a step
+            return {"elapsed": {"200": 40.0, "600": 60.0}, "train_seconds": 60.0, "val_bpb": 3.25}
+        return {"train_seconds": 0.5 + 0.06 * kwargs["steps"]}
+
+    monkeypatch.setattr(framework_probe, "_in_fresh_process", fake_worker)
+    zoo = framework_probe._step_times("zoo_step", 8, 128, 200, 600, overrides=["x=1"])
+    assert calls == [("zoo_step", {"steps": 600, "batch": 8, "context": 128, "overrides": ["x=1"], "log_every": 200})]
+    assert zoo["ms_per_step"] == 50.0 and zoo["startup_seconds"] == 30.0 and zoo["runs"] == 1
+    assert zoo["val_bpb_at_long"] == 3.25
+    torch = framework_probe._step_times("torch_step", 8, 128, 200, 600)
+    assert [c[1]["steps"] for c in calls[1:]] == [200, 600]
+    assert torch["ms_per_step"] == 60.0 and torch["startup_seconds"] == 0.5 and torch["runs"] == 2
 
 
 def test_knob_rounds_time_the_baseline_beside_each_switch_and_take_medians(monkeypatch):

@@ -12,8 +12,9 @@ recipes apart, so that a ratio measured on one machine can be explained:
   instruction set it chose, read from the libraries' own logs (ONEDNN_VERBOSE, MKL_VERBOSE);
 * `step`: ms per training step of zoo's gpt-nano recipe and of the PyTorch baby GPT at the
   same batch and context; each at two step counts, so the slope is the steady-state step
-  and the intercept the start-up (XLA compilation for zoo); at the first shape also the baby
-  GPT with oneMKL capped at AVX2 (`torch_mkl_avx2`);
+  and the intercept the start-up (XLA compilation for zoo; zoo's two counts are read from one
+  run's own log, see _step_times); at the first shape also the baby GPT with oneMKL capped at
+  AVX2 (`torch_mkl_avx2`);
 * `recipes` (with --recipes): the lm suite's comparison itself, each side at its recipe;
 * `knobs` (with --knobs): zoo's step under the switches that might matter on one CPU and
   not on another (XLA off, op determinism off, oneDNN off or capped at AVX2, one intra-op
@@ -37,7 +38,6 @@ faster under a switch of the --knobs table than as it is, round after round (and
 switch change the validation bits per byte after the same steps)? It needs no torch.
 """
 import argparse
-import difflib
 import json
 import os
 import pathlib
@@ -131,17 +131,21 @@ def _gemm_worker(framework, reps=50):
     return rates
 
 
-def _zoo_step_worker(steps, batch, context, overrides):
-    """Train seconds of zoo's gpt-nano recipe for `steps` steps at (batch, context)."""
+def _zoo_step_worker(steps, batch, context, overrides, log_every=None):
+    """Train seconds of zoo's gpt-nano recipe for `steps` steps at (batch, context), the loop's
+    logged seconds at every `log_every` steps, and the validation bits per byte at the end."""
+    from zoo.training.metrics_log import read_metrics
     from zoo.training.run import train_recipe
 
     sets = [f"train.steps={steps}", f"train.eval_every={steps}", f"train.checkpoint_every={steps}",
-            f"train.batch_size={batch}", f"data.sequence_length={context}",
+            f"train.log_every={log_every or steps}", f"train.batch_size={batch}", f"data.sequence_length={context}",
             f"train.warmup_steps={min(100, steps // 4)}", *overrides]
     with tempfile.TemporaryDirectory() as tmp:
-        result = train_recipe("gpt-nano", overrides=sets, out=pathlib.Path(tmp) / "run", quiet=True)
+        run = pathlib.Path(tmp) / "run"
+        result = train_recipe("gpt-nano", overrides=sets, out=run, quiet=True)
+        elapsed = {row["step"]: row["elapsed"] for row in read_metrics(run) if "elapsed" in row}
     # val_bpb after the same steps on the same batches: does a switch change what is learned?
-    return {"train_seconds": result["train_seconds"], "val_bpb": result.get("val_bpb")}
+    return {"train_seconds": result["train_seconds"], "val_bpb": result.get("val_bpb"), "elapsed": elapsed}
 
 
 def _torch_step_worker(steps, batch, context):
@@ -237,16 +241,27 @@ def _in_fresh_process(kind, env=None, **kwargs):
 
 
 def _step_times(kind, batch, context, short, long, env=None, overrides=()):
-    """Steady-state ms/step (slope between two step counts) and start-up seconds (intercept)."""
-    extra = {"overrides": list(overrides)} if kind == "zoo_step" else {}
-    a = _in_fresh_process(kind, env, steps=short, batch=batch, context=context, **extra)["train_seconds"]
-    long_run = _in_fresh_process(kind, env, steps=long, batch=batch, context=context, **extra)
-    b = long_run["train_seconds"]
+    """Steady-state ms/step (slope between two step counts) and start-up seconds (intercept).
+
+    zoo's step is timed in one run of `long` steps, from the loop's own seconds logged at step
+    `short` and at the end: XLA's compilation falls before step `short`, and it varied by tens of
+    seconds from process to process on one machine, more than the steps between the two counts
+    take. The baby GPT (no compilation) is timed in two runs, one of each length.
+    """
+    if kind == "zoo_step":
+        run = _in_fresh_process(kind, env, steps=long, batch=batch, context=context, overrides=list(overrides),
+                                log_every=short)
+        a, b = run["elapsed"][str(short)], run["elapsed"][str(long)]
+    else:
+        a = _in_fresh_process(kind, env, steps=short, batch=batch, context=context)["train_seconds"]
+        run = _in_fresh_process(kind, env, steps=long, batch=batch, context=context)
+        b = run["train_seconds"]
     per_step = (b - a) / (long - short)
     times = {"ms_per_step": round(1000 * per_step, 2), "startup_seconds": round(a - short * per_step, 2),
-             "tokens_per_second": round(batch * context / per_step), "seconds": [a, b], "steps": [short, long]}
-    if long_run.get("val_bpb") is not None:
-        times["val_bpb_at_long"] = round(long_run["val_bpb"], 4)
+             "tokens_per_second": round(batch * context / per_step), "seconds": [a, b], "steps": [short, long],
+             "runs": 1 if kind == "zoo_step" else 2}
+    if run.get("val_bpb") is not None:
+        times["val_bpb_at_long"] = round(run["val_bpb"], 4)
     return times
 
 
@@ -323,12 +338,12 @@ def knob_rounds(labels, rounds, short=200, long=600):
 
 def unknown_knob(label):
     """None if `label` names one of KNOBS, else one line saying what to use instead."""
+    from zoo.errors import did_you_mean
+
     names = [name for name, _, _ in KNOBS]
     if label in names:
         return None
-    close = difflib.get_close_matches(label, names, n=1, cutoff=0.4)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"unknown --knob '{label}': {hint}use one of: " + ", ".join(f"'{n}'" for n in names)
+    return f"unknown --knob '{label}'.{did_you_mean(label, names)} Use one of: " + ", ".join(f"'{n}'" for n in names)
 
 
 def probe(knobs=False, recipes=False, short=200, long=600):
