@@ -139,7 +139,10 @@ def _zoo_step_worker(steps, batch, context, overrides, log_every=None):
 
     sets = [f"train.steps={steps}", f"train.eval_every={steps}", f"train.checkpoint_every={steps}",
             f"train.log_every={log_every or steps}", f"train.batch_size={batch}", f"data.sequence_length={context}",
-            f"train.warmup_steps={min(100, steps // 4)}", *overrides]
+            f"train.warmup_steps={min(100, steps // 4)}",
+            # every step at the shape asked for: the recipe's sequence warm-up (its first quarter at
+            # half the context, then a second compilation) would fall inside short --step-counts
+            "data.warmup_sequence_divisor=1", "data.warmup_sequence_fraction=0", *overrides]
     with tempfile.TemporaryDirectory() as tmp:
         run = pathlib.Path(tmp) / "run"
         result = train_recipe("gpt-nano", overrides=sets, out=run, quiet=True)
