@@ -396,8 +396,8 @@ def _refusal(args):
     if args.knob and not args.knob_rounds:
         return "--knob is for --knob-rounds N: add it, e.g. --knob-rounds 3"
     for label in args.knob:
-        if unknown_knob(label):
-            return unknown_knob(label)
+        if message := unknown_knob(label):
+            return message
     short, long = args.step_counts
     if not 1 <= short < long:
         return f"--step-counts must be two step counts with 1 <= SHORT < LONG, got {short} {long}"
