@@ -153,6 +153,55 @@ def test_side_by_side_probe_output_under_a_file_is_one_line_and_exit_2(tmp_path,
 
 
 @pytest.mark.parametrize("args, says", [
+    (["--steps", "10"], "multiple of 4"),
+    (["--rounds", "0"], "--rounds"),
+    (["--recipes", "gpt-nan"], "did you mean 'gpt-nano'"),
+])
+def test_xla_pair_probe_bad_input_is_one_line_and_exit_2(args, says, tmp_path, capsys):
+    import xla_pair_probe
+
+    out = tmp_path / "probe.json"
+    assert xla_pair_probe.main(["--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1 and says.lower() in err.lower(), err
+    assert not out.exists()
+    (tmp_path / "file").write_text("x")
+    assert xla_pair_probe.main(["--out", str(tmp_path / "file" / "probe.json")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+def test_xla_pair_probe_times_both_runs_at_once_on_swapped_cores(monkeypatch, tmp_path):
+    """Each round's two runs start together, each pinned to its own core, one thread each, XLA only
+    in one; the next round swaps the cores; the step time is the slope after the first log line."""
+    import json
+    import xla_pair_probe
+
+    started = []
+
+    class FakeRun:
+        def __init__(self, cmd, env, preexec_fn, **kwargs):
+            out = pathlib.Path(cmd[cmd.index("--out") + 1])
+            jit = next(a for a in cmd if a.startswith("train.jit_compile="))
+            started.append((jit, preexec_fn.__defaults__[0], env["TF_NUM_INTRAOP_THREADS"], len(started)))
+            per_step = 0.5 if jit.endswith("true") else 1.0
+            out.mkdir(parents=True)
+            lines = [{"step": s, "elapsed": 30 + per_step * s, "loss": 4.0 - s / 100} for s in (25, 50, 75, 100)]
+            (out / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + '\n{"val_bpb": 3.0}\n')
+            self.returncode = 0
+
+        def communicate(self):
+            return "", ""
+
+    monkeypatch.setattr(xla_pair_probe.subprocess, "Popen", FakeRun)
+    monkeypatch.setattr(xla_pair_probe.os, "sched_getaffinity", lambda pid: {0, 1})
+    record = xla_pair_probe.probe(["gpt-nano"], 100, 2)["gpt-nano"]
+    assert [s[:3] for s in started] == [("train.jit_compile=true", 0, "1"), ("train.jit_compile=false", 1, "1"),
+                                        ("train.jit_compile=true", 1, "1"), ("train.jit_compile=false", 0, "1")]
+    assert record["rounds"][0]["xla"] == {"core": 0, "s_per_step": 0.5, "final_loss": 3.0}
+    assert record["xla_over_no_xla"] == [0.5, 0.5] and record["median_xla_over_no_xla"] == 0.5
+
+
+@pytest.mark.parametrize("args, says", [
     (["--settings", "keras_hub_fit_bf61"], "did you mean 'keras_hub_fit_bf16'"),
     (["--per-execution", "0,4"], "--per-execution"),
     (["--per-execution", "4", "--steps", "6"], "multiple"),
