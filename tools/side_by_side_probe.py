@@ -24,10 +24,9 @@ import sys
 import tempfile
 
 from out_path import unwritable_reason
-from tool_args import OneLineParser
+from recipe_args import recipes_parser
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-MAIN_JOB_RECIPES = "gpt-mini,gpt-micro,llama-micro,gpt-nano,llama-nano"
 
 
 def scaled(name, fraction):
@@ -76,10 +75,7 @@ def phase(names, fraction, workers, root):
 
 
 def main(argv=None):
-    ap = OneLineParser(prog="tools/side_by_side_probe.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="write the JSON record here (atomically: zoo.atomic)")
-    ap.add_argument("--recipes", default=MAIN_JOB_RECIPES, help="comma-separated recipe names "
-                                                                "(default: the main job's five decoders)")
+    ap = recipes_parser("tools/side_by_side_probe.py", __doc__.split("\n")[0])
     ap.add_argument("--fraction", type=float, default=0.25, help="share of each recipe's steps (default 0.25)")
     ap.add_argument("--phase", type=int, help=argparse.SUPPRESS)  # internal: run one phase, print JSON
     ap.add_argument("--root", help=argparse.SUPPRESS)

@@ -29,10 +29,9 @@ import sys
 import tempfile
 
 from out_path import unwritable_reason
-from tool_args import OneLineParser
+from recipe_args import recipes_parser
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-MAIN_JOB_RECIPES = "gpt-mini,gpt-micro,llama-micro,gpt-nano,llama-nano"
 
 
 def overrides(steps):
@@ -117,10 +116,7 @@ def probe(recipes, steps, rounds):
 
 
 def main(argv=None):
-    ap = OneLineParser(prog="tools/xla_pair_probe.py", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="write the JSON record here (atomically: zoo.atomic)")
-    ap.add_argument("--recipes", default=MAIN_JOB_RECIPES, help="comma-separated recipe names "
-                                                                "(default: the main job's five decoders)")
+    ap = recipes_parser("tools/xla_pair_probe.py", __doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=100, help="steps per run, a multiple of 4 (default 100)")
     ap.add_argument("--rounds", type=int, default=2, help="pairs per recipe, cores swapped each round (default 2)")
     args = ap.parse_args(argv)
