@@ -82,11 +82,12 @@ def pair(recipe, steps, cores, root):
         procs[label] = (core, subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.DEVNULL,
                                                stderr=subprocess.PIPE, text=True,
                                                preexec_fn=lambda core=core: os.sched_setaffinity(0, {core})))
+    errors = {label: proc.communicate()[1] for label, (_, proc) in procs.items()}  # both end before any check
     out = {}
     for label, (core, proc) in procs.items():
-        _, err = proc.communicate()
         if proc.returncode:
-            raise RuntimeError(f"{recipe} ({label}) exited {proc.returncode}: {err.strip().splitlines()[-1:]}")
+            last = (errors[label] or "").strip().splitlines()[-1:]
+            raise RuntimeError(f"{recipe} ({label}) exited {proc.returncode}: {last}")
         seconds, loss = step_seconds(pathlib.Path(root) / label / "metrics.jsonl")
         out[label] = {"core": core, "s_per_step": round(seconds, 4), "final_loss": round(loss, 5)}
     return out
