@@ -20,7 +20,6 @@ run's training loss at the end: XLA changes float summation order, not the compu
 Like every timed benchmark it wants a machine with nothing else running. It lives outside `zoo/`
 and `benchmarks/`, so running or changing it never touches the leaderboard's results.
 """
-import json
 import os
 import pathlib
 import statistics
@@ -35,29 +34,29 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def overrides(steps):
-    """`zoo train --set` arguments for a timed run of `steps` steps (see the module docstring).
+    """The recipe overrides (KEY=VALUE) of a timed run of `steps` steps (see the module docstring).
 
     Args:
         steps: steps to train; a multiple of 4 (logged every quarter).
 
-    >>> overrides(100)[:4]
-    ['--set', 'train.steps=100', '--set', 'train.log_every=25']
+    >>> overrides(100)[:2]
+    ['train.steps=100', 'train.log_every=25']
     """
-    sets = [f"train.steps={steps}", f"train.log_every={steps // 4}", f"train.warmup_steps={max(1, steps // 10)}",
+    return [f"train.steps={steps}", f"train.log_every={steps // 4}", f"train.warmup_steps={max(1, steps // 10)}",
             f"train.eval_every={10 * steps}", f"train.checkpoint_every={10 * steps}",
             "data.warmup_sequence_divisor=1", "data.warmup_sequence_fraction=0"]
-    return [arg for s in sets for arg in ("--set", s)]
 
 
-def step_seconds(metrics_log):
+def step_seconds(run):
     """(seconds per step from the first logged step to the last, training loss at the last) of
-    a run's metrics.jsonl.
+    a run's metrics log.
 
     Args:
-        metrics_log: path of the run's metrics.jsonl.
+        run: the run directory (`zoo train --out`).
     """
-    rows = [json.loads(line) for line in pathlib.Path(metrics_log).read_text().splitlines() if line.strip()]
-    logged = [r for r in rows if "elapsed" in r]
+    from zoo.training.metrics_log import read_metrics
+
+    logged = [r for r in read_metrics(run) if "elapsed" in r]
     first, last = logged[0], logged[-1]
     return (last["elapsed"] - first["elapsed"]) / (last["step"] - first["step"]), last["loss"]
 
@@ -77,8 +76,9 @@ def pair(recipe, steps, cores, root):
            "TF_CPP_MIN_LOG_LEVEL": "2", "ZOO_HOME": str(pathlib.Path(root) / "home")}
     procs = {}
     for label, jit, core in (("xla", "true", cores[0]), ("no_xla", "false", cores[1])):
-        cmd = [sys.executable, "-m", "zoo.cli", "train", recipe, *overrides(steps),
-               "--set", f"train.jit_compile={jit}", "--out", str(pathlib.Path(root) / label)]
+        sets = [*overrides(steps), f"train.jit_compile={jit}"]
+        cmd = [sys.executable, "-m", "zoo.cli", "train", recipe, *(a for s in sets for a in ("--set", s)),
+               "--out", str(pathlib.Path(root) / label)]
         procs[label] = (core, subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.DEVNULL,
                                                stderr=subprocess.PIPE, text=True,
                                                preexec_fn=lambda core=core: os.sched_setaffinity(0, {core})))
@@ -88,7 +88,7 @@ def pair(recipe, steps, cores, root):
         if proc.returncode:
             last = (errors[label] or "").strip().splitlines()[-1:]
             raise RuntimeError(f"{recipe} ({label}) exited {proc.returncode}: {last}")
-        seconds, loss = step_seconds(pathlib.Path(root) / label / "metrics.jsonl")
+        seconds, loss = step_seconds(pathlib.Path(root) / label)
         out[label] = {"core": core, "s_per_step": round(seconds, 4), "final_loss": round(loss, 5)}
     return out
 
@@ -136,7 +136,7 @@ def main(argv=None):
 
         try:
             for name in names:
-                load_recipe(name, [s for s in overrides(args.steps) if s != "--set"])
+                load_recipe(name, overrides(args.steps))
         except ZooError as e:
             reason = str(e)
     if reason:
